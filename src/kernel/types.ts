@@ -1,0 +1,34 @@
+/** Injected dependencies and configuration of one simulated machine. */
+export interface KernelLogger {
+  debug(msg: string, meta?: Record<string, unknown>): void;
+  warn(msg: string, meta?: Record<string, unknown>): void;
+}
+
+export const nullLogger: KernelLogger = {
+  debug: () => undefined,
+  warn: () => undefined,
+};
+
+export interface KernelConfig {
+  cpus: number;
+  memoryMb: number;
+  /** Seed of the machine's PRNG: same seed + same inputs => same outputs. */
+  seed: string;
+  hostname: string;
+}
+
+export const KERNEL_RELEASE = '6.1.0-56-amd64';
+export const KERNEL_VERSION_STRING = '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)';
+export const LINUX_BANNER =
+  `Linux version ${KERNEL_RELEASE} (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, ` +
+  `GNU ld (GNU Binutils for Debian) 2.40) ${KERNEL_VERSION_STRING}`;
+
+export const NSEC_PER_SEC = 1_000_000_000;
+export const NSEC_PER_MSEC = 1_000_000;
+export const NSEC_PER_USEC = 1_000;
+/** CONFIG_HZ=250 on Debian amd64. */
+export const HZ = 250;
+export const TICK_NSEC = NSEC_PER_SEC / HZ;
+/** USER_HZ, the unit of /proc/stat and /proc/<pid>/stat times. */
+export const USER_HZ = 100;
+export const PAGE_SIZE = 4096;
