@@ -159,11 +159,8 @@ export class SimMachine implements Machine {
         this.deps.logger?.warn('journal replay op failed', { op: e.op.type, err: String(err) });
       }
     }
-    // re-anchor so a realtime clock continues from the replayed state
-    if (this.spec.clock === 'realtime') {
-      this.anchorVirtNs = this.k.now;
-      this.anchorWallMs = this.deps.wallMs();
-    }
+    // a realtime clock keeps its anchor: the machine "kept running" while the
+    // server was down, and the next sync moves it to the present
   }
 
   async subscribe(stream: string, opts: SubscribeOptions, onEvent: (e: StreamEvent) => void): Promise<Subscription> {

@@ -1,0 +1,7 @@
+import { Initial1764201600000 } from './1764201600000-Initial';
+
+/**
+ * Every migration, in order. `npm run migration:generate` writes a new file
+ * here; add its class to this list (the app and the CLI both read it).
+ */
+export const MIGRATIONS = [Initial1764201600000];

@@ -1,0 +1,46 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { ApiError } from '../common/errors';
+import type { DriverName, Machine, MachineSpec } from '../kernel/machine';
+import { SimMachine } from '../kernel/sim-machine';
+
+/** Boots and restores machines of one driver. */
+export interface MachineDriver {
+  readonly name: DriverName;
+  boot(spec: MachineSpec): Promise<Machine>;
+  fromSnapshot(bytes: Uint8Array): Promise<Machine>;
+}
+
+@Injectable()
+export class SimDriver implements MachineDriver {
+  readonly name = 'sim' as const;
+  private readonly log = new Logger('sim');
+  private readonly logger = {
+    debug: (msg: string, meta?: Record<string, unknown>) => this.log.debug({ msg, ...meta }),
+    warn: (msg: string, meta?: Record<string, unknown>) => this.log.warn({ msg, ...meta }),
+  };
+
+  constructor(@Inject(Clock) private readonly clock: Clock) {}
+
+  async boot(spec: MachineSpec): Promise<Machine> {
+    return SimMachine.boot(spec, { wallMs: () => this.clock.now(), logger: this.logger });
+  }
+
+  async fromSnapshot(bytes: Uint8Array): Promise<Machine> {
+    return SimMachine.fromSnapshot(bytes, { wallMs: () => this.clock.now(), logger: this.logger });
+  }
+}
+
+/** Picks the driver for a session; qemu answers 501 until its own issue lands. */
+@Injectable()
+export class DriverRegistry {
+  constructor(private readonly sim: SimDriver) {}
+
+  get(name: string): MachineDriver {
+    if (name === 'sim') return this.sim;
+    if (name === 'qemu') {
+      throw new ApiError(501, 'DRIVER_NOT_AVAILABLE', "the 'qemu' driver is not available yet on this server; use driver 'sim'");
+    }
+    throw new ApiError(400, 'UNKNOWN_DRIVER', `unknown driver '${name}' (expected 'sim' or 'qemu')`);
+  }
+}

@@ -1,0 +1,470 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { Mutex } from 'async-mutex';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DataSource, In, LessThanOrEqual, MoreThan, Repository } from 'typeorm';
+import { Clock } from '../common/clock';
+import { ApiError, notFound } from '../common/errors';
+import { ENV_CONFIG, type EnvConfig } from '../config/configuration';
+import { JournalRow, SessionEventRow, SessionRow, SnapshotRow, type Tenant } from '../database/entities';
+import { LIVE_STATES, type SessionState } from '../database/entities/session.entity';
+import type { Machine, MachineOp, MachineSpec, OpResult } from '../kernel/machine';
+import { KERNEL_RELEASE } from '../kernel/types';
+import { DriverRegistry } from '../machines/drivers';
+import { SessionEventBus, type SessionEvent } from './session-events';
+import type { CreateSessionDto, ListSessionsQuery, SessionPage, SessionView, SnapshotView } from './sessions.dto';
+
+interface Live {
+  machine: Machine;
+  tenantId: string;
+  lock: Mutex;
+  /** last journal seq */
+  seq: number;
+  sinceCheckpoint: number;
+  lastTouchMs: number;
+}
+
+const TOUCH_EVERY_MS = 15_000;
+
+/**
+ * Sessions and their machines. Durability: each session row holds a
+ * checkpoint (driver snapshot) and the journal holds every mutating op since
+ * it, written before the client is answered; start-up restores every live
+ * session from checkpoint + journal.
+ */
+@Injectable()
+export class SessionsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Sessions');
+  private readonly live = new Map<string, Live>();
+  private readonly tenantLocks = new Map<string, Mutex>();
+  private readonly warned = new Set<string>();
+  private shuttingDown = false;
+
+  constructor(
+    @Inject(ENV_CONFIG) private readonly cfg: EnvConfig,
+    @Inject(Clock) private readonly clock: Clock,
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectRepository(SessionRow) private readonly sessions: Repository<SessionRow>,
+    @InjectRepository(JournalRow) private readonly journal: Repository<JournalRow>,
+    @InjectRepository(SnapshotRow) private readonly snapshots: Repository<SnapshotRow>,
+    @InjectRepository(SessionEventRow) private readonly eventRows: Repository<SessionEventRow>,
+    private readonly drivers: DriverRegistry,
+    private readonly bus: SessionEventBus,
+  ) {}
+
+  // ------------------------------------------------------------ lifecycle
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.restoreAll();
+  }
+
+  /** Graceful shutdown: checkpoint every live machine so start-up needs no replay. */
+  async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    for (const [id, l] of this.live) {
+      try {
+        await l.lock.runExclusive(() => this.checkpoint(id, l));
+      } catch (e) {
+        this.log.warn(`checkpoint of ${id} at shutdown failed: ${String(e)}`);
+      }
+      await l.machine.destroy().catch(() => undefined);
+    }
+    this.live.clear();
+  }
+
+  /** Restores every live session from its checkpoint and journal. */
+  async restoreAll(): Promise<{ restored: number; failed: number }> {
+    const rows = await this.sessions.find({ where: { state: In(LIVE_STATES) }, select: { id: true } });
+    let restored = 0;
+    let failed = 0;
+    for (const { id } of rows) {
+      try {
+        await this.restoreOne(id);
+        restored++;
+      } catch (e) {
+        failed++;
+        this.log.error(`session ${id} could not be restored: ${String(e)}`);
+        await this.sessions.update({ id }, { state: 'crashed', stateReason: `restore failed: ${String(e)}` });
+      }
+    }
+    if (rows.length) this.log.log(`restored ${restored} session(s), ${failed} failed`);
+    return { restored, failed };
+  }
+
+  private async restoreOne(id: string): Promise<void> {
+    const row = await this.sessions.createQueryBuilder('s').addSelect('s.checkpoint').where('s.id = :id', { id }).getOneOrFail();
+    if (!row.checkpoint) throw new Error('no checkpoint');
+    const machine = await this.drivers.get(row.driver).fromSnapshot(new Uint8Array(row.checkpoint));
+    const entries = await this.journal.find({ where: { sessionId: id, seq: MoreThan(row.checkpointSeq) }, order: { seq: 'ASC' } });
+    await machine.replay(entries.map((e) => ({ vtimeNs: e.vtimeNs, op: e.op as MachineOp })));
+    const seq = entries.length ? entries[entries.length - 1].seq : row.checkpointSeq;
+    this.live.set(id, { machine, tenantId: row.tenantId, lock: new Mutex(), seq, sinceCheckpoint: entries.length, lastTouchMs: 0 });
+  }
+
+  // ------------------------------------------------------------ queries
+
+  private async owned(tenant: Tenant, id: string): Promise<SessionRow> {
+    const row = await this.sessions.findOne({ where: { id, tenantId: tenant.id } });
+    if (!row) throw notFound();
+    return row;
+  }
+
+  /** Whether the tenant owns the session (any state). Used by the access guard. */
+  async owns(tenantId: string, id: string): Promise<boolean> {
+    const l = this.live.get(id);
+    if (l) return l.tenantId === tenantId;
+    return this.sessions.exist({ where: { id, tenantId } });
+  }
+
+  async get(tenant: Tenant, id: string): Promise<SessionView> {
+    return view(await this.owned(tenant, id));
+  }
+
+  async list(tenant: Tenant, q: ListSessionsQuery): Promise<SessionPage> {
+    const limit = q.limit ?? 20;
+    const offset = q.offset ?? 0;
+    const qb = this.sessions.createQueryBuilder('s').where('s.tenant_id = :t', { t: tenant.id });
+    if (q.state) qb.andWhere('s.state = :state', { state: q.state });
+    else qb.andWhere("s.state <> 'deleted'");
+    (q.label ?? []).forEach((l, i) => {
+      const eq = l.indexOf('=');
+      qb.andWhere(`s.labels ->> :lk${i} = :lv${i}`, { [`lk${i}`]: l.slice(0, eq), [`lv${i}`]: l.slice(eq + 1) });
+    });
+    const [rows, total] = await qb.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'ASC').skip(offset).take(limit).getManyAndCount();
+    return { items: rows.map(view), total, limit, offset };
+  }
+
+  // ------------------------------------------------------------ create / update / delete
+
+  private tenantLock(tenantId: string): Mutex {
+    let m = this.tenantLocks.get(tenantId);
+    if (!m) {
+      m = new Mutex();
+      this.tenantLocks.set(tenantId, m);
+    }
+    return m;
+  }
+
+  async create(tenant: Tenant, dto: CreateSessionDto): Promise<SessionView> {
+    const driverName = dto.driver ?? 'sim';
+    const driver = this.drivers.get(driverName);
+    const ttl = dto.ttlSeconds ?? Math.min(this.cfg.KERNELAB_DEFAULT_TTL_SECONDS, tenant.limits.maxTtlSeconds);
+    this.checkTtl(tenant, ttl);
+    return this.tenantLock(tenant.id).runExclusive(async () => {
+      const liveCount = await this.sessions.count({ where: { tenantId: tenant.id, state: In(LIVE_STATES) } });
+      if (liveCount >= tenant.limits.maxSessions) {
+        throw new ApiError(429, 'SESSION_QUOTA_EXCEEDED', `tenant has ${liveCount} live sessions, its limit is ${tenant.limits.maxSessions}`);
+      }
+      let machine: Machine;
+      let spec: MachineSpec;
+      if (dto.fromSnapshot) {
+        const snap = await this.snapshots
+          .createQueryBuilder('x')
+          .addSelect('x.data')
+          .where('x.id = :id AND x.tenant_id = :t', { id: dto.fromSnapshot, t: tenant.id })
+          .getOne();
+        if (!snap) throw notFound('snapshot');
+        machine = await this.drivers.get(snap.driver).fromSnapshot(new Uint8Array(snap.data));
+        const info = await machine.info();
+        const source = await this.sessions.findOne({ where: { id: snap.sessionId } });
+        spec = { cpus: info.cpus, memoryMb: info.memoryMb, seed: source?.seed ?? '', hostname: source?.hostname ?? 'kernelab', clock: info.clock };
+        if (dto.seed !== undefined || dto.hostname !== undefined || dto.clock !== undefined) {
+          throw new ApiError(400, 'SNAPSHOT_MISMATCH', 'seed, hostname and clock of a clone come from its snapshot');
+        }
+        if ((dto.cpus !== undefined && dto.cpus !== info.cpus) || (dto.memoryMb !== undefined && dto.memoryMb !== info.memoryMb)) {
+          throw new ApiError(400, 'SNAPSHOT_MISMATCH', 'cpus and memoryMb of a clone come from its snapshot');
+        }
+      } else {
+        spec = {
+          cpus: dto.cpus ?? 2,
+          memoryMb: dto.memoryMb ?? 2048,
+          seed: dto.seed ?? randomBytes(8).toString('hex'),
+          hostname: dto.hostname ?? 'kernelab',
+          clock: dto.clock ?? 'realtime',
+        };
+        machine = await driver.boot(spec);
+      }
+      const checkpoint = Buffer.from(await machine.snapshot());
+      const now = this.clock.now();
+      const id = randomUUID();
+      const row = this.sessions.create({
+        id,
+        tenantId: tenant.id,
+        driver: machine.driver,
+        state: 'running',
+        kernelRelease: KERNEL_RELEASE,
+        cpus: spec.cpus,
+        memoryMb: spec.memoryMb,
+        seed: spec.seed,
+        clock: spec.clock,
+        hostname: spec.hostname,
+        labels: dto.labels ?? {},
+        createdAt: new Date(now),
+        expiresAt: new Date(now + ttl * 1000),
+        lastActiveAt: new Date(now),
+        deletedAt: null,
+        stateReason: dto.fromSnapshot ? `cloned from snapshot ${dto.fromSnapshot}` : null,
+        checkpoint,
+        checkpointSeq: 0,
+        eventSeq: 0,
+      });
+      await this.sessions.insert(row);
+      this.live.set(id, { machine, tenantId: tenant.id, lock: new Mutex(), seq: 0, sinceCheckpoint: 0, lastTouchMs: now });
+      await this.event(row, 'state', { state: 'running', previous: 'provisioning' });
+      return view(row);
+    });
+  }
+
+  private checkTtl(tenant: Tenant, ttl: number): void {
+    if (ttl > tenant.limits.maxTtlSeconds) {
+      throw new ApiError(400, 'TTL_TOO_LONG', `ttlSeconds ${ttl} exceeds this tenant's ceiling of ${tenant.limits.maxTtlSeconds}`);
+    }
+  }
+
+  async extend(tenant: Tenant, id: string, ttlSeconds: number): Promise<SessionView> {
+    const row = await this.owned(tenant, id);
+    this.assertLive(row);
+    this.checkTtl(tenant, ttlSeconds);
+    row.expiresAt = new Date(this.clock.now() + ttlSeconds * 1000);
+    await this.sessions.update({ id }, { expiresAt: row.expiresAt });
+    this.warned.delete(id);
+    await this.event(row, 'updated', { expiresAt: row.expiresAt.toISOString() });
+    return view(row);
+  }
+
+  async remove(tenant: Tenant, id: string): Promise<void> {
+    const row = await this.owned(tenant, id);
+    if (row.state === 'deleted') throw notFound();
+    await this.destroy(row, 'deleted by client');
+  }
+
+  /** Destroys the machine and keeps the row as `deleted`. */
+  private async destroy(row: SessionRow, reason: string): Promise<void> {
+    const l = this.live.get(row.id);
+    const doIt = async (): Promise<void> => {
+      this.live.delete(row.id);
+      await l?.machine.destroy().catch(() => undefined);
+      const previous = row.state;
+      row.state = 'deleted';
+      row.stateReason = reason;
+      row.deletedAt = new Date(this.clock.now());
+      await this.sessions.update({ id: row.id }, { state: 'deleted', stateReason: reason, deletedAt: row.deletedAt, checkpoint: null });
+      await this.journal.delete({ sessionId: row.id });
+      await this.event(row, 'state', { state: 'deleted', previous, reason });
+    };
+    if (l) await l.lock.runExclusive(doIt);
+    else await doIt();
+    this.warned.delete(row.id);
+  }
+
+  private assertLive(row: SessionRow): void {
+    if (row.state === 'deleted') throw new ApiError(409, 'SESSION_DELETED', 'session is deleted');
+  }
+
+  // ------------------------------------------------------------ machine access
+
+  /** The live machine of a session the tenant owns (404 otherwise). */
+  async machine(tenant: Tenant, id: string): Promise<Machine> {
+    const l = this.live.get(id);
+    if (!l || l.tenantId !== tenant.id) {
+      const row = await this.owned(tenant, id);
+      this.assertLive(row);
+      throw new ApiError(409, 'MACHINE_UNAVAILABLE', `session is ${row.state}`);
+    }
+    this.touch(id, l);
+    return l.machine;
+  }
+
+  /**
+   * Applies a mutating op: runs it on the machine, then journals it before the
+   * client is answered. Ops on one session are serialised.
+   */
+  async apply(tenant: Tenant, id: string, op: MachineOp): Promise<OpResult> {
+    await this.machine(tenant, id);
+    const l = this.live.get(id) as Live;
+    return l.lock.runExclusive(async () => {
+      if (this.live.get(id) !== l) throw notFound();
+      const r = await l.machine.apply(op);
+      const seq = l.seq + 1;
+      try {
+        await this.journal.insert({ sessionId: id, seq, vtimeNs: r.vtimeNs, op: op as unknown as object });
+      } catch (e) {
+        // the machine ran an op that is not durable: go back to the durable state
+        this.log.error(`journal write for ${id} failed: ${String(e)}`);
+        await this.restoreOne(id).catch(() => this.live.delete(id));
+        throw new ApiError(503, 'PERSISTENCE_FAILED', 'the operation could not be stored; it was rolled back');
+      }
+      l.seq = seq;
+      if (++l.sinceCheckpoint >= this.cfg.KERNELAB_CHECKPOINT_EVERY) await this.checkpoint(id, l);
+      return r;
+    });
+  }
+
+  /** Writes a checkpoint and drops the journal entries it covers. Call with the session lock held. */
+  private async checkpoint(id: string, l: Live): Promise<void> {
+    const bytes = Buffer.from(await l.machine.snapshot());
+    await this.db.transaction(async (m) => {
+      await m.update(SessionRow, { id }, { checkpoint: bytes, checkpointSeq: l.seq });
+      await m.delete(JournalRow, { sessionId: id, seq: LessThanOrEqual(l.seq) });
+    });
+    l.sinceCheckpoint = 0;
+  }
+
+  private touch(id: string, l: Live): void {
+    const now = this.clock.now();
+    if (now - l.lastTouchMs < TOUCH_EVERY_MS) return;
+    l.lastTouchMs = now;
+    void this.sessions.update({ id }, { lastActiveAt: new Date(now) }).catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------ snapshots
+
+  async snapshot(tenant: Tenant, id: string, name?: string): Promise<SnapshotView> {
+    await this.machine(tenant, id);
+    const l = this.live.get(id) as Live;
+    return l.lock.runExclusive(async () => {
+      const bytes = Buffer.from(await l.machine.snapshot());
+      const info = await l.machine.info();
+      const row = this.snapshots.create({
+        id: randomUUID(),
+        tenantId: tenant.id,
+        sessionId: id,
+        name: name ?? null,
+        driver: l.machine.driver,
+        data: bytes,
+        sizeBytes: bytes.length,
+        uptimeNs: info.uptimeNs,
+        createdAt: new Date(this.clock.now()),
+      });
+      await this.snapshots.insert(row);
+      const srow = await this.owned(tenant, id);
+      await this.event(srow, 'snapshot', { snapshotId: row.id });
+      return snapView(row);
+    });
+  }
+
+  async listSnapshots(tenant: Tenant, id: string): Promise<SnapshotView[]> {
+    await this.owned(tenant, id);
+    const rows = await this.snapshots.find({ where: { tenantId: tenant.id, sessionId: id }, order: { createdAt: 'ASC' } });
+    return rows.map(snapView);
+  }
+
+  async restore(tenant: Tenant, id: string, snapshotId: string): Promise<SessionView> {
+    await this.machine(tenant, id);
+    const l = this.live.get(id) as Live;
+    const snap = await this.snapshots
+      .createQueryBuilder('x')
+      .addSelect('x.data')
+      .where('x.id = :sid AND x.tenant_id = :t', { sid: snapshotId, t: tenant.id })
+      .getOne();
+    if (!snap) throw notFound('snapshot');
+    if (snap.driver !== l.machine.driver) throw new ApiError(400, 'SNAPSHOT_MISMATCH', `snapshot is of driver ${snap.driver}`);
+    await l.lock.runExclusive(async () => {
+      await l.machine.restore(new Uint8Array(snap.data));
+      await this.checkpoint(id, l);
+    });
+    this.bus.machineReplaced$.next(id);
+    const row = await this.owned(tenant, id);
+    await this.event(row, 'restored', { snapshotId });
+    return view(row);
+  }
+
+  // ------------------------------------------------------------ reaping
+
+  /** Reaps expired and idle sessions; warns those about to expire. Runs on an interval. */
+  async reap(): Promise<{ expired: number; idle: number }> {
+    if (this.shuttingDown) return { expired: 0, idle: 0 };
+    const now = this.clock.now();
+    const expired = await this.sessions.find({ where: { state: In(LIVE_STATES), expiresAt: LessThanOrEqual(new Date(now)) } });
+    for (const row of expired) await this.destroy(row, 'expired');
+    let idle: SessionRow[] = [];
+    if (this.cfg.KERNELAB_IDLE_TIMEOUT_SECONDS > 0) {
+      idle = await this.sessions.find({
+        where: { state: In(LIVE_STATES), lastActiveAt: LessThanOrEqual(new Date(now - this.cfg.KERNELAB_IDLE_TIMEOUT_SECONDS * 1000)) },
+      });
+      for (const row of idle) await this.destroy(row, 'idle');
+    }
+    const soon = await this.sessions.find({
+      where: { state: In(LIVE_STATES), expiresAt: LessThanOrEqual(new Date(now + this.cfg.KERNELAB_EXPIRY_WARNING_SECONDS * 1000)) },
+    });
+    for (const row of soon) {
+      if (this.warned.has(row.id)) continue;
+      this.warned.add(row.id);
+      await this.event(row, 'expiring', { expiresAt: row.expiresAt.toISOString(), secondsLeft: Math.max(0, Math.round((row.expiresAt.getTime() - now) / 1000)) });
+    }
+    return { expired: expired.length, idle: idle.length };
+  }
+
+  // ------------------------------------------------------------ events
+
+  private async event(row: SessionRow, type: SessionEvent['type'], data: Record<string, unknown>): Promise<void> {
+    const at = new Date(this.clock.now());
+    const seq = await this.db.transaction(async (m) => {
+      const r = (await m.query('UPDATE sessions SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq', [row.id])) as unknown;
+      const rows = (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as { event_seq: string | number }[];
+      const seq = Number(rows[0].event_seq);
+      await m.insert(SessionEventRow, { sessionId: row.id, seq, type, data: data as object, createdAt: at });
+      return seq;
+    });
+    this.bus.events$.next({ sessionId: row.id, tenantId: row.tenantId, seq, type, data, at: at.toISOString() });
+  }
+
+  /** Lifecycle events with seq >= fromSeq (for stream resume). */
+  async eventsSince(id: string, fromSeq: number, limit = 1000): Promise<SessionEvent[]> {
+    const row = await this.sessions.findOne({ where: { id }, select: { id: true, tenantId: true } });
+    if (!row) return [];
+    const rows = await this.eventRows
+      .createQueryBuilder('e')
+      .where('e.session_id = :id AND e.seq >= :from', { id, from: fromSeq })
+      .orderBy('e.seq', 'ASC')
+      .take(limit)
+      .getMany();
+    return rows.map((e) => ({ sessionId: id, tenantId: row.tenantId, seq: e.seq, type: e.type as SessionEvent['type'], data: e.data, at: e.createdAt.toISOString() }));
+  }
+
+  /** Counts for /metrics. */
+  async countsByState(): Promise<Record<SessionState, number>> {
+    const rows = (await this.sessions.createQueryBuilder('s').select('s.state', 'state').addSelect('COUNT(*)', 'n').groupBy('s.state').getRawMany()) as {
+      state: SessionState;
+      n: string;
+    }[];
+    const out = { provisioning: 0, running: 0, crashed: 0, stopped: 0, deleted: 0 } as Record<SessionState, number>;
+    for (const r of rows) out[r.state] = Number(r.n);
+    return out;
+  }
+
+  get liveMachines(): number {
+    return this.live.size;
+  }
+}
+
+export function view(r: SessionRow): SessionView {
+  return {
+    id: r.id,
+    driver: r.driver,
+    state: r.state,
+    kernelRelease: r.kernelRelease,
+    cpus: r.cpus,
+    memoryMb: r.memoryMb,
+    clock: r.clock,
+    seed: r.seed,
+    hostname: r.hostname,
+    labels: r.labels,
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt.toISOString(),
+    lastActiveAt: r.lastActiveAt.toISOString(),
+    stateReason: r.stateReason,
+  };
+}
+
+function snapView(s: SnapshotRow): SnapshotView {
+  return {
+    snapshotId: s.id,
+    sessionId: s.sessionId,
+    name: s.name,
+    driver: s.driver,
+    sizeBytes: s.sizeBytes,
+    uptimeNs: s.uptimeNs,
+    createdAt: s.createdAt.toISOString(),
+  };
+}
