@@ -68,7 +68,7 @@ export class AuthService implements OnApplicationBootstrap {
     await writeFile(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
     await chmod(file, 0o600);
     // printed once, on purpose: the newcomer needs them to call the API
-    process.stdout.write(
+    if (this.cfg.LOG_LEVEL !== 'silent') process.stdout.write(
       `\nKernelab first start: created tenant "default".\n  API key:     ${key}\n` +
         (adminToken ? `  admin token: ${adminToken}\n` : '') +
         `  (also written to ${file}, mode 0600)\n\n`,
