@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { InjectRepository } from '@nestjs/typeorm';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { IsNull, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { ENV_CONFIG, type EnvConfig } from '../config/configuration';
 import { AdminToken, ApiKey, Tenant } from '../database/entities';
 import type { TenantLimits } from '../database/entities/tenant.entity';
@@ -31,9 +31,43 @@ export class AuthService implements OnApplicationBootstrap {
     };
   }
 
+  /**
+   * Tenant lookups by key hash, cached briefly: every request authenticates,
+   * and the cache is dropped in this process the moment a key is revoked.
+   */
+  private readonly keyCache = new Map<string, { tenant: Tenant; until: number }>();
+  private static readonly KEY_CACHE_MS = 2000;
+
+  forgetKeys(): void {
+    this.keyCache.clear();
+  }
+
   async tenantForKey(key: string): Promise<Tenant | null> {
-    const row = await this.keys.findOne({ where: { keyHash: hashSecret(key), revokedAt: IsNull() }, relations: { tenant: true } });
-    return row?.tenant ?? null;
+    const hash = hashSecret(key);
+    const hit = this.keyCache.get(hash);
+    const now = performance.now();
+    if (hit && hit.until > now) return hit.tenant;
+    const tenant = await this.lookupKey(hash);
+    if (tenant) {
+      if (this.keyCache.size > 10_000) this.keyCache.clear();
+      this.keyCache.set(hash, { tenant, until: now + AuthService.KEY_CACHE_MS });
+    } else this.keyCache.delete(hash);
+    return tenant;
+  }
+
+  private async lookupKey(hash: string): Promise<Tenant | null> {
+    const rows = (await this.tenants.query(
+      `SELECT t.id, t.name, t.limits, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+      [hash],
+    )) as { id: string; name: string; limits: TenantLimits | string; created_at: Date | string }[];
+    if (rows.length === 0) return null;
+    const r = rows[0];
+    return this.tenants.create({
+      id: r.id,
+      name: r.name,
+      limits: typeof r.limits === 'string' ? (JSON.parse(r.limits) as TenantLimits) : r.limits,
+      createdAt: new Date(r.created_at),
+    });
   }
 
   async isAdmin(token: string): Promise<boolean> {

@@ -151,7 +151,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const ttl = dto.ttlSeconds ?? Math.min(this.cfg.KERNELAB_DEFAULT_TTL_SECONDS, tenant.limits.maxTtlSeconds);
     this.checkTtl(tenant, ttl);
     return this.tenantLock(tenant.id).runExclusive(async () => {
-      const liveCount = await this.sessions.count({ where: { tenantId: tenant.id, state: In(LIVE_STATES) } });
+      const liveCount = await this.liveCount(tenant.id);
       if (liveCount >= tenant.limits.maxSessions) {
         throw new ApiError(429, 'SESSION_QUOTA_EXCEEDED', `tenant has ${liveCount} live sessions, its limit is ${tenant.limits.maxSessions}`);
       }
@@ -208,9 +208,35 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         checkpointSeq: 0,
         eventSeq: 0,
       });
-      await this.sessions.insert(row);
+      // one round trip: the row and its first lifecycle event
+      const first = { state: 'running', previous: 'provisioning' };
+      await this.db.query(
+        `WITH s AS (
+           INSERT INTO sessions (id, tenant_id, driver, state, kernel_release, cpus, memory_mb, seed, clock, hostname, labels,
+                                 created_at, expires_at, last_active_at, state_reason, checkpoint, checkpoint_seq, event_seq)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $14, $15, 0, 1) RETURNING id)
+         INSERT INTO session_events (session_id, seq, type, data, created_at) SELECT id, 1, 'state', $16, $12 FROM s`,
+        [
+          id,
+          tenant.id,
+          row.driver,
+          row.state,
+          row.kernelRelease,
+          row.cpus,
+          row.memoryMb,
+          row.seed,
+          row.clock,
+          row.hostname,
+          JSON.stringify(row.labels),
+          row.createdAt,
+          row.expiresAt,
+          row.stateReason,
+          checkpoint,
+          JSON.stringify(first),
+        ],
+      );
       this.live.set(id, { machine, tenantId: tenant.id, lock: new Mutex(), seq: 0, sinceCheckpoint: 0, lastTouchMs: now });
-      await this.event(row, 'state', { state: 'running', previous: 'provisioning' });
+      this.bus.events$.next({ sessionId: id, tenantId: tenant.id, seq: 1, type: 'state', data: first, at: row.createdAt.toISOString() });
       return view(row);
     });
   }
@@ -399,14 +425,19 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
 
   private async event(row: SessionRow, type: SessionEvent['type'], data: Record<string, unknown>): Promise<void> {
     const at = new Date(this.clock.now());
-    const seq = await this.db.transaction(async (m) => {
-      const r = (await m.query('UPDATE sessions SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq', [row.id])) as unknown;
-      const rows = (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as { event_seq: string | number }[];
-      const seq = Number(rows[0].event_seq);
-      await m.insert(SessionEventRow, { sessionId: row.id, seq, type, data: data as object, createdAt: at });
-      return seq;
-    });
+    // one atomic statement: bump the session's event counter and store the event under it
+    const rows = (await this.db.query(
+      `WITH u AS (UPDATE sessions SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq)
+       INSERT INTO session_events (session_id, seq, type, data, created_at) SELECT $1, event_seq, $2, $3, $4 FROM u RETURNING seq`,
+      [row.id, type, JSON.stringify(data), at],
+    )) as { seq: string | number }[];
+    const seq = Number(rows[0].seq);
     this.bus.events$.next({ sessionId: row.id, tenantId: row.tenantId, seq, type, data, at: at.toISOString() });
+  }
+
+  private async liveCount(tenantId: string): Promise<number> {
+    const r = (await this.db.query(`SELECT count(*)::int AS n FROM sessions WHERE tenant_id = $1 AND state = ANY($2)`, [tenantId, LIVE_STATES])) as { n: number }[];
+    return Number(r[0].n);
   }
 
   /** Lifecycle events with seq >= fromSeq (for stream resume). */

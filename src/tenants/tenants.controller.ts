@@ -62,6 +62,7 @@ export class TenantsController {
   async revoke(@Param('id', uuid) id: string, @Param('keyId', new ParseUUIDPipe({ exceptionFactory: () => notFound('api key') })) keyId: string): Promise<void> {
     const r = await this.keys.update({ id: keyId, tenantId: id, revokedAt: IsNull() }, { revokedAt: new Date() });
     if (!r.affected) throw notFound('api key');
+    this.auth.forgetKeys();
   }
 }
 
