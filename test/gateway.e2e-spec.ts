@@ -79,3 +79,22 @@ describe('WebSocket gateway (e2e)', () => {
     expect(quiet).toEqual([]);
   });
 });
+
+describe('session stream expiry warning (e2e)', () => {
+  it('warns subscribers before a session expires', async () => {
+    const { SessionsService } = await import('../src/sessions/sessions.service');
+    const s = await startServer({ env: { KERNELAB_EXPIRY_WARNING_SECONDS: '60' } });
+    try {
+      const sid = (await s.http.post('/v1/sessions').set(...auth(s.tenantKey)).send({ ttlSeconds: 30 }).expect(201)).body.id;
+      const c = await connect(s, s.tenantKey);
+      await emitAck(c, 'subscribe', { sessionId: sid, stream: 'session' });
+      const got = collect(c, 1);
+      await s.app.get(SessionsService).reap();
+      expect((await got)[0]).toMatchObject({ type: 'expiring', data: { secondsLeft: expect.any(Number) } });
+      c.close();
+    } finally {
+      await s.close();
+      await s.db.drop();
+    }
+  });
+});
