@@ -76,6 +76,8 @@ export interface Machine {
   info(): Promise<MachineInfo>;
   read(path: string): Promise<string>;
   list(path: string): Promise<DirEntry[]>;
+  /** Target of a symbolic link (EINVAL when `path` is not one). */
+  readlink(path: string): Promise<string>;
   apply(op: MachineOp): Promise<OpResult>;
   /** Replays journaled ops (after restore from a snapshot), in order. */
   replay(entries: JournalEntry[]): Promise<void>;

@@ -121,6 +121,15 @@ export class SimMachine implements Machine {
     return this.k.vfs.readdir(this.k.rootCtx(), path);
   }
 
+  async readlink(path: string): Promise<string> {
+    this.alive();
+    this.syncNow();
+    const ctx = this.k.rootCtx();
+    const r = this.k.vfs.resolve(ctx, path, { follow: false });
+    if (r.node.type !== 'link') throw new KernelError('EINVAL');
+    return r.node.target(ctx);
+  }
+
   async apply(op: MachineOp): Promise<OpResult> {
     this.alive();
     this.syncNow();
