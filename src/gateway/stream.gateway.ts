@@ -17,6 +17,7 @@ import type { Tenant } from '../database/entities';
 import type { Subscription } from '../kernel/machine';
 import { SessionEventBus, type SessionEvent } from '../sessions/session-events';
 import { SessionsService } from '../sessions/sessions.service';
+import { BoundedSender, type SenderConn } from './bounded-sender';
 
 interface SubscribeMsg {
   sessionId?: unknown;
@@ -169,11 +170,17 @@ export class StreamGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   ): Promise<{ handle: Sub; startSeq: number; missed: number }> {
     let next = fromSeq;
     let current: Subscription | undefined;
+    const sender = new BoundedSender<{ seq: number; data: unknown }>(
+      socket.conn as unknown as SenderConn,
+      (ev) => socket.emit('event', { sessionId, stream, seq: ev.seq, data: ev.data }),
+      (report) => socket.emit('dropped', report),
+      { sessionId, stream },
+    );
     const attach = async (from?: number): Promise<Subscription> => {
       const m = await this.sessions.machine(tenant, sessionId);
       return m.subscribe(stream, { fromSeq: from }, (ev) => {
         next = ev.seq + 1;
-        socket.emit('event', { sessionId, stream, seq: ev.seq, data: ev.data });
+        sender.push({ seq: ev.seq, data: ev.data });
       });
     };
     current = await attach(next);
@@ -190,6 +197,7 @@ export class StreamGateway implements OnGatewayInit, OnGatewayConnection, OnGate
         close: () => {
           rx.unsubscribe();
           current?.close();
+          sender.close();
         },
       },
       startSeq: first.startSeq,
