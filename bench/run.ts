@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- name ...]`: runs the benchmark scripts and prints their figures.
- * Names: session-create, idle-machines (default: all).
+ * Names: session-create, idle-machines, procfs (default: all).
  */
 const BENCHES: Record<string, () => Promise<{ main: () => Promise<void> }>> = {
   'session-create': () => import('./session-create'),
   'idle-machines': () => import('./idle-machines'),
+  procfs: () => import('./procfs'),
 };
 
 async function run(): Promise<void> {

@@ -14,6 +14,7 @@ import { AllExceptionsFilter } from './common/http-exception.filter';
 import { ENV_CONFIG, type EnvConfig } from './config/configuration';
 import { dataSourceOptions } from './database/data-source';
 import { ENTITIES } from './database/entities';
+import { DmesgController } from './fs/dmesg.controller';
 import { ExportController } from './fs/export.controller';
 import { FsController } from './fs/fs.controller';
 import { StreamGateway } from './gateway/stream.gateway';
@@ -76,7 +77,7 @@ export class AppModule {
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
         ScheduleModule.forRoot(),
       ],
-      controllers: [HealthController, TenantsController, SessionsController, FsController, ExportController],
+      controllers: [HealthController, TenantsController, SessionsController, FsController, ExportController, DmesgController],
       providers,
     };
   }

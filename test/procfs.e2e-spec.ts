@@ -102,6 +102,27 @@ describe('/proc and /sys over REST and the dmesg stream (e2e)', () => {
     await s.http.get(`/v1/sessions/${sid}/export?paths=/proc/nope`).set(...H()).expect(404);
   });
 
+  it('renders dmesg as util-linux does, filtered, and as typed JSON', async () => {
+    const text = (await s.http.get(`/v1/sessions/${sid}/dmesg`).set(...H()).expect(200)).text;
+    expect(text.split('\n')[0]).toMatch(/^\[    0\.000000\] Linux version 6\.1\.0-56-amd64 /);
+    const raw = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=raw`).set(...H()).expect(200)).text;
+    expect(raw.split('\n')[0]).toMatch(/^<5>\[    0\.000000\] Linux version/);
+    const dec = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=decode`).set(...H()).expect(200)).text;
+    expect(dec.split('\n')[0]).toMatch(/^kern  :notice: \[    0\.000000\] Linux version/);
+    const json = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=json&level=notice`).set(...H()).expect(200)).body as { seq: number; levelName: string; text: string }[];
+    expect(json.length).toBeGreaterThan(0);
+    expect(json.every((r) => r.levelName === 'notice')).toBe(true);
+    const all = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=json`).set(...H()).expect(200)).body as { seq: number }[];
+    expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => all[0].seq + i));
+    const tail = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=json&fromSeq=${all[all.length - 1].seq}`).set(...H()).expect(200)).body;
+    expect(tail).toHaveLength(1);
+    const kmsg = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=kmsg`).set(...H()).expect(200)).text;
+    expect(kmsg.split('\n')[0]).toMatch(/^5,0,0,-;Linux version/);
+    const bad = await s.http.get(`/v1/sessions/${sid}/dmesg?level=loud`).set(...H()).expect(400);
+    expect(bad.body.message).toContain("unknown level 'loud'");
+    await s.http.get(`/v1/sessions/${sid}/dmesg?format=xml`).set(...H()).expect(400);
+  });
+
   it('streams dmesg records from a sequence number, then live', async () => {
     const c = await connect(s, s.tenantKey);
     const first = collect(c, 3);

@@ -4,8 +4,10 @@ import { MemFs, type MemFsState } from './fs/memfs';
 import { buildProcfs } from './fs/procfs';
 import { buildSysfs } from './fs/sysfs';
 import { Vfs, type Mount } from './fs/vfs';
-import type { DirNode, FsCtx } from './fs/vnode';
+import type { DirNode, FileNode, FsCtx } from './fs/vnode';
 import { Mm, type MmState } from './mm/mm';
+import { printBootLog } from './printk/boot-log';
+import { createKmsgNode, registerKmsgDevice } from './printk/kmsg';
 import { Printk, type PrintkState } from './printk/printk';
 import { Sched, type SchedState } from './sched/sched';
 import { Sysctl, type SysctlState } from './sysctl/sysctl';
@@ -73,6 +75,8 @@ export class Kernel {
   readonly sched: Sched;
   readonly sysctl: Sysctl;
   bootEpochMs: number;
+  /** Character device drivers by "major:minor": device nodes in devtmpfs dispatch reads and writes here. */
+  readonly chrdevs = new Map<string, Pick<FileNode, 'read' | 'write'>>();
 
   /** nanoseconds since boot */
   private nowNs = 0;
@@ -88,6 +92,7 @@ export class Kernel {
     this.bootEpochMs = deps.bootEpochMs ?? 0;
     this.rng = new Rng(config.seed);
     this.printk = new Printk(() => this.nowNs);
+    registerKmsgDevice(this);
     this.mm = new Mm(this);
     this.sched = new Sched(this);
     this.sysctl = new Sysctl(this);
@@ -99,7 +104,10 @@ export class Kernel {
   /** Boots a fresh machine: filesystems, boot log, system tasks. */
   static boot(config: KernelConfig, deps: KernelDeps = {}): Kernel {
     const k = new Kernel(config, deps);
-    k.printk.log(5, 'Linux version placeholder');
+    createKmsgNode(k);
+    // the kernel's own boot, up to the start of /init: the machine is handed over then
+    const boot = printBootLog(k);
+    k.advanceTo(boot.endNs);
     return k;
   }
 
@@ -111,6 +119,11 @@ export class Kernel {
   /** A kernel-context file-operation context (pid 0, root). */
   rootCtx(pid = 1): FsCtx {
     return { k: this, pid, uid: 0, gid: 0 };
+  }
+
+  /** The driver of a device node, if one is registered (character devices only). */
+  chrdev(dev: { kind: 'c' | 'b'; major: number; minor: number }): Pick<FileNode, 'read' | 'write'> | undefined {
+    return dev.kind === 'c' ? this.chrdevs.get(`${dev.major}:${dev.minor}`) : undefined;
   }
 
   onTimer(kind: string, handler: TimerHandler): void {
@@ -164,6 +177,7 @@ export class Kernel {
       { path: '/dev/shm', source: 'tmpfs', fstype: 'tmpfs', options: 'rw,relatime,inode64', fs: 'shm' },
       { path: '/tmp', source: 'tmpfs', fstype: 'tmpfs', options: 'rw,relatime,inode64', fs: 'tmp' },
       { path: '/run', source: 'tmpfs', fstype: 'tmpfs', options: 'rw,nosuid,nodev,relatime,size=' + Math.floor(sizeK / 5) + 'k,mode=755,inode64', fs: 'run' },
+      { path: '/sys/kernel/debug', source: 'debugfs', fstype: 'debugfs', options: 'rw,nosuid,nodev,noexec,relatime', fs: 'debugfs' },
     ];
     for (const d of ['proc', 'sys', 'dev', 'tmp', 'run']) root.mkdirp(d);
     this.memfs.get('devtmpfs')!.mkdirp('shm');

@@ -27,6 +27,8 @@ export interface MachineInfo {
   clock: ClockMode;
   /** virtual nanoseconds since boot */
   uptimeNs: number;
+  /** wall-clock time of boot, ms since the epoch (for dmesg -T style times) */
+  bootEpochMs: number;
   state: MachineState;
 }
 
@@ -76,6 +78,8 @@ export interface Machine {
   info(): Promise<MachineInfo>;
   read(path: string): Promise<string>;
   list(path: string): Promise<DirEntry[]>;
+  /** The printk records `dmesg` can read (what /dev/kmsg yields), from `fromSeq` on. */
+  kmsg(fromSeq?: number): Promise<LogRecord[]>;
   /** Target of a symbolic link (EINVAL when `path` is not one). */
   readlink(path: string): Promise<string>;
   apply(op: MachineOp): Promise<OpResult>;

@@ -39,12 +39,16 @@ describe('SimMachine', () => {
     expect(await m2.read('/tmp/note')).toBe('hello');
   });
 
-  it('a realtime clock follows the injected wall clock', async () => {
-    let wall = 1000;
+  it('a realtime clock follows the injected wall clock from the end of the boot log', async () => {
+    let wall = 1_000_000;
     const m = SimMachine.boot(spec({ clock: 'realtime' }), { wallMs: () => wall });
+    const booted = (await m.info()).uptimeNs;
+    expect(booted).toBeGreaterThan(3_000_000_000);
     wall += 2500;
     const info = await m.info();
-    expect(info.uptimeNs).toBe(2_500_000_000);
+    expect(info.uptimeNs).toBe(booted + 2_500_000_000);
+    // it was powered on when the boot log started
+    expect(info.bootEpochMs).toBe(1_000_000 - Math.round(booted / 1e6));
   });
 
   it('journal replay onto a snapshot reaches the same state', async () => {

@@ -14,6 +14,8 @@ import type {
 } from './machine';
 import { unknownStream } from './machine';
 import type { DirEntry } from './fs/vfs';
+import { toDmesgJsonRecord } from './printk/dmesg';
+import type { LogRecord } from './printk/printk';
 import { KERNEL_RELEASE, type KernelLogger } from './types';
 
 export interface SimDeps {
@@ -62,7 +64,14 @@ export class SimMachine implements Machine {
       { cpus: spec.cpus, memoryMb: spec.memoryMb, seed: spec.seed, hostname: spec.hostname },
       { logger: deps.logger, bootEpochMs },
     );
-    return new SimMachine(spec, deps, k);
+    const m = new SimMachine(spec, deps, k);
+    if (spec.clock === 'realtime') {
+      // the machine finished booting just now: it was powered on (boot log time) ago,
+      // and its clock runs on from the end of the boot log with the wall clock
+      k.bootEpochMs = bootEpochMs - Math.round(k.now / 1e6);
+      m.anchorVirtNs = k.now;
+    }
+    return m;
   }
 
   static fromSnapshot(bytes: Uint8Array, deps: SimDeps): SimMachine {
@@ -105,6 +114,7 @@ export class SimMachine implements Machine {
       memoryMb: this.spec.memoryMb,
       clock: this.spec.clock,
       uptimeNs: this.k.now,
+      bootEpochMs: this.k.bootEpochMs,
       state: this.state,
     };
   }
@@ -119,6 +129,12 @@ export class SimMachine implements Machine {
     this.alive();
     this.syncNow();
     return this.k.vfs.readdir(this.k.rootCtx(), path);
+  }
+
+  async kmsg(fromSeq = 0): Promise<LogRecord[]> {
+    this.alive();
+    this.syncNow();
+    return this.k.printk.visible().filter((r) => r.seq >= fromSeq);
   }
 
   async readlink(path: string): Promise<string> {
@@ -181,8 +197,8 @@ export class SimMachine implements Machine {
     const missed = Math.max(0, pk.firstSeq - from);
     const backlog = pk.since(Math.max(from, pk.firstSeq));
     const startSeq = backlog.length ? backlog[0].seq : pk.nextSeq;
-    for (const r of backlog) onEvent({ stream, seq: r.seq, data: r });
-    const off = pk.events.on('record', (r) => onEvent({ stream, seq: r.seq, data: r }));
+    for (const r of backlog) onEvent({ stream, seq: r.seq, data: toDmesgJsonRecord(r) });
+    const off = pk.events.on('record', (r) => onEvent({ stream, seq: r.seq, data: toDmesgJsonRecord(r) }));
     return { startSeq, missed, close: off };
   }
 

@@ -168,11 +168,17 @@ export class MemFs {
         },
         ino,
         dev: i0.dev,
-        read: () => inode().data ?? '',
-        write: (_ctx, data, append) => {
+        read: (ctx) => {
+          const i = inode();
+          const drv = i.dev && ctx.k.chrdev(i.dev);
+          return drv ? drv.read(ctx) : (i.data ?? '');
+        },
+        write: (ctx, data, append) => {
+          const d = inode().dev;
+          // device nodes go to their driver (kernel.chrdevs); without one, writes are swallowed
+          if (d) return void ctx.k.chrdev(d)?.write?.(ctx, data, append);
           fs.checkWritable();
           const i = inode();
-          if (i.dev) return; // writes to device nodes are swallowed here; devices override
           const next = append ? (i.data ?? '') + data : data;
           const delta = next.length - (i.data?.length ?? 0);
           if (fs.s.bytes + delta > fs.maxBytes) throw new KernelError('ENOSPC');

@@ -5,7 +5,7 @@ import { padL } from '../../util/format';
 import { type DirNode, type DirTable, type FsCtx, type VNode, pdir, pfile, plink } from '../vnode';
 import { mmProcEntries } from '../../mm/procfs';
 import { printkProcEntries } from '../../printk/procfs';
-import { schedProcEntries } from '../../sched/procfs';
+import { procRootWithPids, schedProcEntries } from '../../sched/procfs';
 import { sysctlProcEntries } from '../../sysctl/procfs';
 
 /**
@@ -40,7 +40,7 @@ export function buildProcfs(k: Kernel): DirNode {
     ...printkProcEntries(k),
     ...sysctlProcEntries(k),
   };
-  return pdir(table);
+  return procRootWithPids(k, pdir(table));
 }
 
 function sysDir(k: Kernel, prefix: string): DirNode {

@@ -6,6 +6,8 @@ export function buildSysfs(k: Kernel): DirNode {
   return pdir({
     kernel: pdir({
       hostname_placeholder: pfile(() => `${k.config.hostname}\n`),
+      // mount point of debugfs (sched registers it)
+      debug: pdir({}, { mode: 0o700 }),
     }),
     devices: pdir({
       system: pdir({
