@@ -6,6 +6,7 @@ import { buildSysfs } from './fs/sysfs';
 import { Vfs, type Mount } from './fs/vfs';
 import type { DirNode, FileNode, FsCtx } from './fs/vnode';
 import { Mm, type MmState } from './mm/mm';
+import { Modules, type ModulesState } from './modules/modules';
 import { printBootLog } from './printk/boot-log';
 import { createKmsgNode, registerKmsgDevice } from './printk/kmsg';
 import { Printk, type PrintkState } from './printk/printk';
@@ -47,6 +48,8 @@ export interface KernelState {
   mm: MmState;
   sched: SchedState;
   sysctl: SysctlState;
+  /** loaded kernel modules (absent in older snapshots) */
+  modules?: ModulesState;
   memfs: Record<string, MemFsState>;
   mounts: MountState[];
 }
@@ -74,6 +77,7 @@ export class Kernel {
   readonly mm: Mm;
   readonly sched: Sched;
   readonly sysctl: Sysctl;
+  readonly modules: Modules;
   bootEpochMs: number;
   /** Character device drivers by "major:minor": device nodes in devtmpfs dispatch reads and writes here. */
   readonly chrdevs = new Map<string, Pick<FileNode, 'read' | 'write'>>();
@@ -96,6 +100,7 @@ export class Kernel {
     this.mm = new Mm(this);
     this.sched = new Sched(this);
     this.sysctl = new Sysctl(this);
+    this.modules = new Modules(this);
     this.pseudo.set('proc', buildProcfs(this));
     this.pseudo.set('sysfs', buildSysfs(this));
     this.initFilesystems();
@@ -241,6 +246,7 @@ export class Kernel {
       mm: this.mm.getState(),
       sched: this.sched.getState(),
       sysctl: this.sysctl.getState(),
+      modules: this.modules.getState(),
       memfs,
       mounts: this.mountState.map((m) => ({ ...m })),
     };
@@ -256,6 +262,7 @@ export class Kernel {
     this.mm.setState(s.mm);
     this.sched.setState(s.sched);
     this.sysctl.setState(s.sysctl);
+    this.modules.setState(s.modules);
     for (const [id, st] of Object.entries(s.memfs)) {
       let fs = this.memfs.get(id);
       if (!fs) {

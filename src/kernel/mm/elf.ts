@@ -30,6 +30,8 @@ export interface Seg {
   perm: SegPerm;
   pages: number;
   rss: number;
+  /** the segment's first page is the previous segment's last file page (p_offset inside a page) */
+  back?: number;
 }
 
 export interface LibProfile {
@@ -55,6 +57,8 @@ export interface ExeProfile {
 }
 
 const s = (perm: SegPerm, pages: number, rss = pages): Seg => ({ perm, pages, rss });
+/** RELRO segment whose file offset starts one page back */
+const relro = (pages: number, rss = pages): Seg => ({ perm: 'r--p', pages, rss, back: 1 });
 
 const LD = '/lib64/ld-linux-x86-64.so.2';
 const LIBDIR = '/lib/x86_64-linux-gnu';
@@ -118,15 +122,61 @@ export const LIBS: Readonly<Record<string, LibProfile>> = {
 };
 
 const COREUTILS_SMALL = new Set([
-  'cat', 'echo', 'sleep', 'true', 'false', 'yes', 'head', 'tail', 'wc', 'env', 'uname', 'whoami', 'id', 'tee', 'basename', 'dirname',
-  'touch', 'mkdir', 'rmdir', 'rm', 'ln', 'readlink', 'realpath', 'nproc', 'printf', 'seq', 'tr', 'cut', 'uniq', 'nice', 'nohup', 'timeout',
-  'kill', 'hostname', 'logger', 'dmesg', 'mount', 'umount', 'sync', 'chmod', 'chown',
+  'cat',
+  'echo',
+  'sleep',
+  'true',
+  'false',
+  'yes',
+  'head',
+  'tail',
+  'wc',
+  'env',
+  'uname',
+  'whoami',
+  'id',
+  'tee',
+  'basename',
+  'dirname',
+  'touch',
+  'mkdir',
+  'rmdir',
+  'rm',
+  'ln',
+  'readlink',
+  'realpath',
+  'nproc',
+  'printf',
+  'seq',
+  'tr',
+  'cut',
+  'uniq',
+  'nice',
+  'nohup',
+  'timeout',
+  'kill',
+  'hostname',
+  'logger',
+  'dmesg',
+  'mount',
+  'umount',
+  'sync',
+  'chmod',
+  'chown',
 ]);
 
 const PROFILES: Readonly<Record<string, ExeProfile>> = {
-  cat: { segs: [s('r--p', 2), s('r-xp', 5), s('r--p', 3), s('r--p', 1), s('rw-p', 1)], bss: 0, bssRss: 0, libs: ['libc.so.6'], heap: 33, anonRegion: 37, anon: 11 },
+  cat: {
+    segs: [s('r--p', 2), s('r-xp', 5), s('r--p', 3), relro(1), s('rw-p', 1)],
+    bss: 0,
+    bssRss: 0,
+    libs: ['libc.so.6'],
+    heap: 33,
+    anonRegion: 37,
+    anon: 11,
+  },
   bash: {
-    segs: [s('r--p', 47, 44), s('r-xp', 223, 168), s('r--p', 58, 36), s('r--p', 4), s('rw-p', 9)],
+    segs: [s('r--p', 47, 44), s('r-xp', 223, 168), s('r--p', 58, 36), relro(4), s('rw-p', 9)],
     bss: 11,
     bssRss: 8,
     libs: ['libtinfo.so.6', 'libc.so.6'],
@@ -134,7 +184,15 @@ const PROFILES: Readonly<Record<string, ExeProfile>> = {
     anonRegion: 41,
     anon: 300,
   },
-  dash: { segs: [s('r--p', 5), s('r-xp', 20, 18), s('r--p', 5, 4), s('r--p', 1), s('rw-p', 1)], bss: 2, bssRss: 1, libs: ['libc.so.6'], heap: 33, anonRegion: 37, anon: 14 },
+  dash: {
+    segs: [s('r--p', 5), s('r-xp', 20, 18), s('r--p', 5, 4), s('r--p', 1), s('rw-p', 1)],
+    bss: 2,
+    bssRss: 1,
+    libs: ['libc.so.6'],
+    heap: 33,
+    anonRegion: 37,
+    anon: 14,
+  },
   busybox: {
     segs: [s('r--p', 1), s('r-xp', 388, 260), s('r--p', 86, 30), s('r--p', 7), s('rw-p', 3)],
     bss: 7,
@@ -145,9 +203,33 @@ const PROFILES: Readonly<Record<string, ExeProfile>> = {
     anonRegion: 16,
     anon: 13,
   },
-  ls: { segs: [s('r--p', 4), s('r-xp', 20, 18), s('r--p', 8, 6), s('r--p', 1), s('rw-p', 1)], bss: 2, bssRss: 1, libs: ['libselinux.so.1', 'libc.so.6', 'libpcre2-8.so.0'], heap: 33, anonRegion: 39, anon: 24 },
-  ps: { segs: [s('r--p', 4), s('r-xp', 18, 14), s('r--p', 9, 5), s('r--p', 1), s('rw-p', 1)], bss: 130, bssRss: 4, libs: ['libprocps.so.8', 'libsystemd.so.0', 'libc.so.6'], heap: 33, anonRegion: 41, anon: 60 },
-  top: { segs: [s('r--p', 5), s('r-xp', 22, 18), s('r--p', 8, 5), s('r--p', 1), s('rw-p', 1)], bss: 24, bssRss: 6, libs: ['libprocps.so.8', 'libtinfo.so.6', 'libc.so.6'], heap: 66, anonRegion: 41, anon: 120 },
+  ls: {
+    segs: [s('r--p', 4), s('r-xp', 20, 18), s('r--p', 8, 6), s('r--p', 1), s('rw-p', 1)],
+    bss: 2,
+    bssRss: 1,
+    libs: ['libselinux.so.1', 'libc.so.6', 'libpcre2-8.so.0'],
+    heap: 33,
+    anonRegion: 39,
+    anon: 24,
+  },
+  ps: {
+    segs: [s('r--p', 4), s('r-xp', 18, 14), s('r--p', 9, 5), s('r--p', 1), s('rw-p', 1)],
+    bss: 130,
+    bssRss: 4,
+    libs: ['libprocps.so.8', 'libsystemd.so.0', 'libc.so.6'],
+    heap: 33,
+    anonRegion: 41,
+    anon: 60,
+  },
+  top: {
+    segs: [s('r--p', 5), s('r-xp', 22, 18), s('r--p', 8, 5), s('r--p', 1), s('rw-p', 1)],
+    bss: 24,
+    bssRss: 6,
+    libs: ['libprocps.so.8', 'libtinfo.so.6', 'libc.so.6'],
+    heap: 66,
+    anonRegion: 41,
+    anon: 120,
+  },
   python3: {
     segs: [s('r--p', 127, 100), s('r-xp', 683, 420), s('r--p', 588, 240), s('r--p', 1), s('rw-p', 122, 80)],
     bss: 34,
@@ -192,7 +274,13 @@ export function exeProfile(exe: string): ExeProfile {
   const text = small ? 5 + (h % 12) : 12 + (h % 90);
   const ro = 2 + ((h >>> 8) % (small ? 4 : 24));
   return {
-    segs: [s('r--p', 2 + ((h >>> 4) % 3)), s('r-xp', text, Math.ceil(text * 0.8)), s('r--p', ro, Math.ceil(ro / 2)), s('r--p', 1), s('rw-p', 1)],
+    segs: [
+      s('r--p', 2 + ((h >>> 4) % 3)),
+      s('r-xp', text, Math.ceil(text * 0.8)),
+      s('r--p', ro, Math.ceil(ro / 2)),
+      s('r--p', 1),
+      s('rw-p', 1),
+    ],
     bss: (h >>> 16) % 3,
     bssRss: (h >>> 16) % 3 ? 1 : 0,
     libs: ['libc.so.6'],
@@ -269,12 +357,35 @@ function segVmas(out: Vma[], base: number, path: string, segs: readonly Seg[], k
   let addr = base;
   let off = 0;
   for (const g of segs) {
-    out.push({ start: addr, end: addr + g.pages * PAGE, perm: g.perm, off, path, tag: '', kind, fileRss: g.perm === 'rw-p' ? 0 : g.rss, anonRss: 0, swap: 0 });
+    off -= (g.back ?? 0) * PAGE;
+    out.push({
+      start: addr,
+      end: addr + g.pages * PAGE,
+      perm: g.perm,
+      off,
+      path,
+      tag: '',
+      kind,
+      fileRss: g.perm === 'rw-p' ? 0 : g.rss,
+      anonRss: 0,
+      swap: 0,
+    });
     addr += g.pages * PAGE;
     off += g.pages * PAGE;
   }
   if (bss > 0) {
-    out.push({ start: addr, end: addr + bss * PAGE, perm: 'rw-p', off: 0, path: '', tag: '', kind: 'bss', fileRss: 0, anonRss: 0, swap: 0 });
+    out.push({
+      start: addr,
+      end: addr + bss * PAGE,
+      perm: 'rw-p',
+      off: 0,
+      path: '',
+      tag: '',
+      kind: 'bss',
+      fileRss: 0,
+      anonRss: 0,
+      swap: 0,
+    });
     addr += bss * PAGE;
   }
   return addr;
@@ -302,7 +413,18 @@ export function buildVmas(exe: string, p: ExeProfile, l: SpaceLayout, d: SpaceDy
   const out: Vma[] = [];
   segVmas(out, l.exeBase, exe, p.segs, 'exe', p.bss);
   const dataVmas = out.filter((v) => v.perm === 'rw-p');
-  out.push({ start: l.brkStart, end: l.brkStart + d.heapPages * PAGE, perm: 'rw-p', off: 0, path: '', tag: '[heap]', kind: 'heap', fileRss: 0, anonRss: 0, swap: 0 });
+  out.push({
+    start: l.brkStart,
+    end: l.brkStart + d.heapPages * PAGE,
+    perm: 'rw-p',
+    off: 0,
+    path: '',
+    tag: '[heap]',
+    kind: 'heap',
+    fileRss: 0,
+    anonRss: 0,
+    swap: 0,
+  });
   // libraries top-down from mmap_base: the interpreter first, then DT_NEEDED order
   const libs: Vma[] = [];
   let top = l.mmapBase;
@@ -316,7 +438,8 @@ export function buildVmas(exe: string, p: ExeProfile, l: SpaceLayout, d: SpaceDy
   }
   const anonStart = top - d.anonPages * PAGE;
   const anon: Vma = { start: anonStart, end: top, perm: 'rw-p', off: 0, path: '', tag: '', kind: 'anon', fileRss: 0, anonRss: 0, swap: 0 };
-  for (let i = placed.length - 1; i >= 0; i--) segVmas(libs, placed[i].base, placed[i].lib.path, placed[i].lib.segs, 'lib', placed[i].lib.bss);
+  for (let i = placed.length - 1; i >= 0; i--)
+    segVmas(libs, placed[i].base, placed[i].lib.path, placed[i].lib.segs, 'lib', placed[i].lib.bss);
   if (d.anonPages > 0) out.push(anon);
   for (const v of libs) {
     if (v.kind === 'bss') {
@@ -338,8 +461,30 @@ export function buildVmas(exe: string, p: ExeProfile, l: SpaceLayout, d: SpaceDy
     swap: 0,
   };
   out.push(stack);
-  out.push({ start: l.vvar, end: l.vvar + VVAR_PAGES * PAGE, perm: 'r--p', off: 0, path: '', tag: '[vvar]', kind: 'vvar', fileRss: 0, anonRss: 0, swap: 0 });
-  out.push({ start: l.vvar + VVAR_PAGES * PAGE, end: l.vvar + (VVAR_PAGES + VDSO_PAGES) * PAGE, perm: 'r-xp', off: 0, path: '', tag: '[vdso]', kind: 'vdso', fileRss: 1, anonRss: 0, swap: 0 });
+  out.push({
+    start: l.vvar,
+    end: l.vvar + VVAR_PAGES * PAGE,
+    perm: 'r--p',
+    off: 0,
+    path: '',
+    tag: '[vvar]',
+    kind: 'vvar',
+    fileRss: 0,
+    anonRss: 0,
+    swap: 0,
+  });
+  out.push({
+    start: l.vvar + VVAR_PAGES * PAGE,
+    end: l.vvar + (VVAR_PAGES + VDSO_PAGES) * PAGE,
+    perm: 'r-xp',
+    off: 0,
+    path: '',
+    tag: '[vdso]',
+    kind: 'vdso',
+    fileRss: 1,
+    anonRss: 0,
+    swap: 0,
+  });
   // exe .bss residency is fixed by the profile; the rest of the anonymous pages by region
   const exeBss = out.find((v) => v.kind === 'bss' && v.start < l.brkStart);
   if (exeBss) exeBss.anonRss = Math.min(p.bssRss, d.rss.data);

@@ -148,7 +148,14 @@ export function computeLayout(memoryMb: number, cpus: number): MemoryLayout {
   if (highPages > 0) {
     const start = PFN_4G;
     const end = PFN_4G + highPages - topReserved;
-    zones.push({ name: 'Normal', startPfn: start, spanned: highPages, present: highPages, managed: end - start, freeRanges: [{ start, end }] });
+    zones.push({
+      name: 'Normal',
+      startPfn: start,
+      spanned: highPages,
+      present: highPages,
+      managed: end - start,
+      freeRanges: [{ start, end }],
+    });
   } else {
     zones.push({ name: 'Normal', startPfn: 0, spanned: 0, present: 0, managed: 0, freeRanges: [] });
   }

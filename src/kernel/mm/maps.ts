@@ -63,7 +63,19 @@ interface Mss {
   swap: number;
 }
 
-const zero = (): Mss => ({ rss: 0, pss: 0, pssAnon: 0, pssFile: 0, pssShmem: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, anon: 0, swap: 0 });
+const zero = (): Mss => ({
+  rss: 0,
+  pss: 0,
+  pssAnon: 0,
+  pssFile: 0,
+  pssShmem: 0,
+  sharedClean: 0,
+  sharedDirty: 0,
+  privateClean: 0,
+  privateDirty: 0,
+  anon: 0,
+  swap: 0,
+});
 
 /** Byte counts of one VMA as smap_gather_stats() finds them (pss in bytes, fractional). */
 function gather(k: Kernel, pid: number, v: Vma): Mss {

@@ -104,7 +104,17 @@ export const C_PGTABLE = 6;
 export const C_VMALLOC = 7;
 export const C_KOTHER = 8;
 export const NR_CATS = 9;
-const CAT_MT = [MIGRATE_MOVABLE, MIGRATE_MOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, MIGRATE_UNMOVABLE, MIGRATE_UNMOVABLE, MIGRATE_UNMOVABLE, MIGRATE_UNMOVABLE];
+const CAT_MT = [
+  MIGRATE_MOVABLE,
+  MIGRATE_MOVABLE,
+  MIGRATE_MOVABLE,
+  MIGRATE_RECLAIMABLE,
+  MIGRATE_UNMOVABLE,
+  MIGRATE_UNMOVABLE,
+  MIGRATE_UNMOVABLE,
+  MIGRATE_UNMOVABLE,
+  MIGRATE_UNMOVABLE,
+];
 const DERIVED_CATS = [C_SHMEM, C_SLAB_R, C_SLAB_U, C_STACK] as const;
 
 export interface ZoneState {
@@ -207,6 +217,8 @@ export interface MmState {
   /** vm event counters (pgfault, pgfree, ...) */
   ev: Record<string, number>;
   dropStfu: boolean;
+  /** oom_rs ratelimit of the OOM report: window start (ns) and reports printed in it */
+  oomRl: [number, number];
   /** shmem pages of the unpacked initramfs (the OS files of the rootfs) */
   bootShmem: number;
 }
@@ -319,6 +331,8 @@ export interface MemStats {
   dirtyThresh: number;
   bgThresh: number;
   ev: Readonly<Record<string, number>>;
+  /** pages in use per category (C_ANON ... C_KOTHER) */
+  used: number[];
   layout: MemoryLayout;
   present: number;
   reserved: number;
@@ -370,7 +384,8 @@ export class Mm {
   readonly layout: MemoryLayout;
   private readonly cpus: number;
   private readonly zonelist: number[];
-  private readonly scale: number;
+  /** baselines scale with memory below the reference machine's (0..1] */
+  readonly scale: number;
   private batch: number[] = [];
   private high: number[] = [];
   /** bumps on every mutation: keys the memoised views */
@@ -456,6 +471,7 @@ export class Mm {
       swap: [],
       ev: {},
       dropStfu: false,
+      oomRl: [0, 0],
       bootShmem: Math.round(BOOT_SHMEM_PAGES * this.scale),
     };
     this.s = s;
@@ -571,7 +587,7 @@ export class Mm {
 
   /** A cache's current slabinfo row. */
   slabRowOf(c: SlabCacheDef): SlabRow {
-    return slabRow(c, this.slabDrivers(), this.s.slab.delta[c.name] ?? 0);
+    return slabRow(c, this.slabDrivers(), this.s.slab.delta[c.name] ?? 0, this.scale);
   }
 
   // ---------------------------------------------------------------- derived charges
@@ -619,7 +635,7 @@ export class Mm {
     for (const [n, v] of Object.entries(this.s.slab.delta)) key += `;${n}=${v}`;
     key += `|${this.s.slab.created.join(',')}`;
     if (this.slabMemo?.key === key) return this.slabMemo.totals;
-    const totals = slabTotals(this.slabCaches(), d, this.s.slab.delta);
+    const totals = slabTotals(this.slabCaches(), d, this.s.slab.delta, this.scale);
     this.slabMemo = { key, totals };
     return totals;
   }
@@ -658,7 +674,8 @@ export class Mm {
     if (freeOnly) return;
     for (const cat of DERIVED_CATS) {
       const cur = this.used(s, cat);
-      if (targets[cat] > cur) this.allocCat(s, cat, targets[cat] - cur, { ...ctx, gfp: cat === C_SHMEM ? GFP_HIGHUSER_MOVABLE : GFP_KERNEL });
+      if (targets[cat] > cur)
+        this.allocCat(s, cat, targets[cat] - cur, { ...ctx, gfp: cat === C_SHMEM ? GFP_HIGHUSER_MOVABLE : GFP_KERNEL });
     }
   }
 
@@ -766,7 +783,13 @@ export class Mm {
   private freeCat(s: MmState, cat: number, n: number, cpu: number): void {
     if (n <= 0) return;
     const weights = s.zones.map((z) => z.used[cat]);
-    const parts = apportion(Math.min(n, weights.reduce((a, b) => a + b, 0)), weights);
+    const parts = apportion(
+      Math.min(
+        n,
+        weights.reduce((a, b) => a + b, 0),
+      ),
+      weights,
+    );
     const mt = CAT_MT[cat];
     for (let zi = 0; zi < parts.length; zi++) {
       const f = Math.min(parts[zi], s.zones[zi].used[cat]);
@@ -958,8 +981,10 @@ export class Mm {
     const tun = s.tun;
     const stats = (): MemStats => this.computeStats(s);
     if (tun.panic_on_oom) {
-      oomReport(k, this, stats(), ctx, undefined);
-      k.events.emit('panic', { message: `Out of memory: ${tun.panic_on_oom === 2 ? 'compulsory' : 'system-wide'} panic_on_oom is enabled` });
+      oomReport(k, this, stats(), ctx, undefined, this.oomRatelimit(s));
+      k.events.emit('panic', {
+        message: `Out of memory: ${tun.panic_on_oom === 2 ? 'compulsory' : 'system-wide'} panic_on_oom is enabled`,
+      });
       return false;
     }
     let victim: number | undefined;
@@ -980,15 +1005,22 @@ export class Mm {
       }
     }
     if (victim === undefined) {
-      oomReport(k, this, stats(), ctx, undefined);
+      oomReport(k, this, stats(), ctx, undefined, this.oomRatelimit(s));
       k.printk.log(4, 'Out of memory and no killable processes...');
       k.events.emit('panic', { message: 'System is deadlocked on memory' });
       return false;
     }
     const sp = s.spaces[victim];
     const t = k.sched.task(victim);
-    const info: OomVictimInfo = { pid: victim, comm: t?.comm ?? 'unknown', uid: t?.uid ?? 0, oomScoreAdj: t?.oomScoreAdj ?? 0, mem: { ...sp.mem }, message };
-    oomReport(k, this, stats(), ctx, info);
+    const info: OomVictimInfo = {
+      pid: victim,
+      comm: t?.comm ?? 'unknown',
+      uid: t?.uid ?? 0,
+      oomScoreAdj: t?.oomScoreAdj ?? 0,
+      mem: { ...sp.mem },
+      message,
+    };
+    oomReport(k, this, stats(), ctx, info, this.oomRatelimit(s));
     this.bump(s, 'oom_kill');
     sp.oomSkip = true;
     try {
@@ -999,8 +1031,20 @@ export class Mm {
     // the oom_reaper unmaps the victim's private memory at once
     const after = s.spaces[victim];
     if (after) this.reap(s, after);
-    k.printk.log(6, `oom_reaper: reaped process ${victim} (${info.comm}), now anon-rss:0kB, file-rss:0kB, shmem-rss:${(after?.mem.rssShmemPages ?? 0) * 4}kB`);
+    k.printk.log(
+      6,
+      `oom_reaper: reaped process ${victim} (${info.comm}), now anon-rss:0kB, file-rss:0kB, shmem-rss:${(after?.mem.rssShmemPages ?? 0) * 4}kB`,
+    );
     return true;
+  }
+
+  /** __ratelimit(&oom_rs): 10 reports per 5 seconds. */
+  private oomRatelimit(s: MmState): 'full' | 'ratelimited' {
+    const now = this.k.now;
+    if (!s.oomRl || now - s.oomRl[0] >= 5_000_000_000) s.oomRl = [now, 0];
+    if (s.oomRl[1] >= 10) return 'ratelimited';
+    s.oomRl[1]++;
+    return 'full';
   }
 
   private reap(s: MmState, sp: SpaceState): void {
@@ -1134,7 +1178,21 @@ export class Mm {
         pinnedPages: 0,
         pteBytes: 0,
       };
-      const sp: SpaceState = { exe: spec.exe, layout, dyn, mem, priv: 0, shared: 0, cowParent: 0, cowShared: 0, active: 0, ptePages: 0, commit: 0, vmas: 0, files: {} };
+      const sp: SpaceState = {
+        exe: spec.exe,
+        layout,
+        dyn,
+        mem,
+        priv: 0,
+        shared: 0,
+        cowParent: 0,
+        cowShared: 0,
+        active: 0,
+        ptePages: 0,
+        commit: 0,
+        vmas: 0,
+        files: {},
+      };
       this.refreshMem(sp);
       if (!this.enoughMemory(sp.commit, sp.mem.vmPages, this.isAdmin(pid))) throw new KernelError('ENOMEM');
       this.dropSpace(s, pid);
@@ -1582,8 +1640,14 @@ export class Mm {
     const anonLru = cat[C_ANON] + shmem;
     const inactiveAnon = anonLru - activeAnon;
     const inactiveFile = filePages - activeFile;
-    const zAnon = apportion(activeAnon, s.zones.map((z) => z.used[C_ANON] + z.used[C_SHMEM]));
-    const zFile = apportion(activeFile, s.zones.map((z) => z.used[C_FILE]));
+    const zAnon = apportion(
+      activeAnon,
+      s.zones.map((z) => z.used[C_ANON] + z.used[C_SHMEM]),
+    );
+    const zFile = apportion(
+      activeFile,
+      s.zones.map((z) => z.used[C_FILE]),
+    );
     const totalram = this.totalPages;
     const zones: ZoneStats[] = s.zones.map((z, i) => {
       const g = L.zones[i];
@@ -1676,6 +1740,7 @@ export class Mm {
       dirtyThresh,
       bgThresh,
       ev: s.ev,
+      used: cat,
       layout: L,
       present: L.totalPresent,
       reserved: L.reservedPages,
@@ -1684,7 +1749,7 @@ export class Mm {
 
   /** sysrq-m / show_mem(): the Mem-Info report to the kernel log. */
   showMem(): void {
-    oomReport(this.k, this, this.stats(), { gfp: GFP_KERNEL }, undefined, true);
+    oomReport(this.k, this, this.stats(), { gfp: GFP_KERNEL }, undefined, 'show');
   }
 
   /** Pages per category summed over zones (tests and invariants). */

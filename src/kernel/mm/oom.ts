@@ -134,19 +134,32 @@ export function showMemLines(st: MemStats, cpu: number): string[] {
  * The OOM report to the kernel log (dump_header and, with a victim, the kill
  * lines); with `showOnly` just show_mem() as sysrq-m prints it.
  */
-export function oomReport(k: Kernel, mm: Mm, st: MemStats, ctx: AllocCtx, victim: OomVictimInfo | undefined, showOnly = false): void {
+export function oomReport(
+  k: Kernel,
+  mm: Mm,
+  st: MemStats,
+  ctx: AllocCtx,
+  victim: OomVictimInfo | undefined,
+  mode: 'full' | 'ratelimited' | 'show' = 'full',
+): void {
   const t0 = k.now;
   let i = 0;
   const log = (level: number, text: string): void => {
-    k.printk.log(level, text, { tsNs: t0 + i++ * 1000 });
+    // one printk with embedded newlines: dmesg indents its continuation lines
+    k.printk.log(level, text, { tsNs: t0 + i++ * 1000, oneRecord: text.includes('\n') });
   };
   const cur = ctx.pid !== undefined ? k.sched?.task(ctx.pid) : undefined;
   const cpu = cur?.cpu ?? 0;
-  if (showOnly) {
+  if (mode === 'show') {
     for (const l of showMemLines(st, cpu)) log(4, l);
     return;
   }
   const comm = cur?.comm ?? 'kworker/u4:1';
+  if (mode === 'ratelimited') {
+    // dump_header() is ratelimited (10 per 5 s); the kill line is not
+    if (victim) logKill(log, victim);
+    return;
+  }
   log(4, `${comm} invoked oom-killer: gfp_mask=${ctx.gfp}, order=${ctx.order ?? 0}, oom_score_adj=${cur?.oomScoreAdj ?? 0}`);
   log(4, `CPU: ${cpu} PID: ${ctx.pid ?? 0} Comm: ${comm.slice(0, 20)} Not tainted ${buildTag()}`);
   log(4, `Hardware name: ${HARDWARE}`);
@@ -169,7 +182,11 @@ export function oomReport(k: Kernel, mm: Mm, st: MemStats, ctx: AllocCtx, victim
     for (const c of mm.slabCaches()) {
       if (c.reclaimable) continue;
       const row = mm.slabRowOf(c);
-      if (row.num > 0) log(6, `${c.name.padEnd(17)} ${String(Math.floor((row.active * c.objsize) / 1024)).padStart(10)}KB ${String(Math.floor((row.num * c.objsize) / 1024)).padStart(10)}KB`);
+      if (row.num > 0)
+        log(
+          6,
+          `${c.name.padEnd(17)} ${String(Math.floor((row.active * c.objsize) / 1024)).padStart(10)}KB ${String(Math.floor((row.num * c.objsize) / 1024)).padStart(10)}KB`,
+        );
     }
   }
   if (mm.getVmTunable('oom_dump_tasks')) {
@@ -189,7 +206,14 @@ export function oomReport(k: Kernel, mm: Mm, st: MemStats, ctx: AllocCtx, victim
     }
   }
   if (!victim) return;
-  log(6, `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=${victim.comm},pid=${victim.pid},uid=${victim.uid}`);
+  log(
+    6,
+    `oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=${victim.comm},pid=${victim.pid},uid=${victim.uid}`,
+  );
+  logKill(log, victim);
+}
+
+function logKill(log: (level: number, text: string) => void, victim: OomVictimInfo): void {
   const m = victim.mem;
   log(
     3,

@@ -102,7 +102,17 @@ function defOf(r: RefSlabCache): SlabCacheDef {
   const coef = COEF[r.name];
   const base = r.module ? r.active : Math.max(0, Math.round(r.active - (coef ? driven(coef, REF_DRIVERS) : 0)));
   const extraSlabs = Math.max(0, r.slabs - Math.ceil(r.active / Math.max(1, r.perslab)));
-  return { name: r.name, objsize: r.objsize, perslab: r.perslab, pagesperslab: r.pagesperslab, reclaimable: r.reclaimable, module: r.module, base, extraSlabs, coef };
+  return {
+    name: r.name,
+    objsize: r.objsize,
+    perslab: r.perslab,
+    pagesperslab: r.pagesperslab,
+    reclaimable: r.reclaimable,
+    module: r.module,
+    base,
+    extraSlabs,
+    coef,
+  };
 }
 
 /** All caches of the reference, newest first; module caches flagged. */
@@ -133,8 +143,13 @@ export interface SlabRow {
   pages: number;
 }
 
-export function slabRow(def: SlabCacheDef, d: SlabDrivers, delta: number): SlabRow {
-  const active = Math.max(0, Math.floor(def.base + (def.coef ? driven(def.coef, d) : 0) + delta));
+/**
+ * The cache's row. `scale` (0..1] shrinks large boot baselines on machines
+ * smaller than the reference (fewer sysfs nodes, dentries, inodes cached).
+ */
+export function slabRow(def: SlabCacheDef, d: SlabDrivers, delta: number, scale = 1): SlabRow {
+  const base = scale < 1 && def.base > 64 ? Math.max(64, Math.round(def.base * scale)) : def.base;
+  const active = Math.max(0, Math.floor(base + (def.coef ? driven(def.coef, d) : 0) + delta));
   const full = Math.ceil(active / def.perslab);
   const slabs = full + (active > 0 || def.extraSlabs > 0 ? def.extraSlabs : 0);
   return { def, active, num: slabs * def.perslab, slabs, pages: slabs * def.pagesperslab };
@@ -146,11 +161,16 @@ export interface SlabTotals {
 }
 
 /** Slab pages of the given caches. */
-export function slabTotals(caches: readonly SlabCacheDef[], d: SlabDrivers, delta: Readonly<Record<string, number>>): SlabTotals {
+export function slabTotals(
+  caches: readonly SlabCacheDef[],
+  d: SlabDrivers,
+  delta: Readonly<Record<string, number>>,
+  scale = 1,
+): SlabTotals {
   let r = 0;
   let u = 0;
   for (const c of caches) {
-    const row = slabRow(c, d, delta[c.name] ?? 0);
+    const row = slabRow(c, d, delta[c.name] ?? 0, scale);
     if (c.reclaimable) r += row.pages;
     else u += row.pages;
   }

@@ -81,15 +81,27 @@ export function meminfoValues(st: MemStats): Record<string, number> {
   return v;
 }
 
+/** Per field: label column, number width, unit (fs/proc/meminfo.c show_val_kb and the hugetlb lines). */
+const MEMINFO_FMT: readonly [string, string, number, string][] = MEMINFO_KEYS.map((key) => {
+  if (key.startsWith('HugePages_')) return [key, padR(`${key}:`, 19), 5, '\n'];
+  if (key === 'HardwareCorrupted') return [key, 'HardwareCorrupted: ', 5, ' kB\n'];
+  return [key, padR(`${key}:`, 16), 8, ' kB\n'];
+});
+const SPACES = '        ';
+
+/** Renders are memoised per stats object (stats() returns the same object until something changes). */
+const meminfoCache = new WeakMap<MemStats, string>();
+
 export function renderMeminfo(st: MemStats): string {
+  const hit = meminfoCache.get(st);
+  if (hit !== undefined) return hit;
   const v = meminfoValues(st);
   let out = '';
-  for (const key of MEMINFO_KEYS) {
-    const n = v[key];
-    if (key.startsWith('HugePages_')) out += `${padR(`${key}:`, 19)}${padL(n, 5)}\n`;
-    else if (key === 'HardwareCorrupted') out += `HardwareCorrupted: ${padL(n, 5)} kB\n`;
-    else out += `${padR(`${key}:`, 16)}${padL(n, 8)} kB\n`;
+  for (const [key, label, width, unit] of MEMINFO_FMT) {
+    const n = String(v[key]);
+    out += label + (n.length < width ? SPACES.slice(0, width - n.length) : '') + n + unit;
   }
+  meminfoCache.set(st, out);
   return out;
 }
 
@@ -285,7 +297,7 @@ export function renderSlabinfo(k: Kernel): string {
     'slabinfo - version: 2.1\n' +
     '# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n';
   for (const c of mm.slabCaches()) {
-    const r = slabRow(c, d, delta[c.name] ?? 0);
+    const r = slabRow(c, d, delta[c.name] ?? 0, mm.scale);
     out +=
       `${padR(c.name, 17)} ${padL(r.active, 6)} ${padL(r.num, 6)} ${padL(c.objsize, 6)} ${padL(c.perslab, 4)} ${padL(c.pagesperslab, 4)}` +
       ` : tunables ${padL(0, 4)} ${padL(0, 4)} ${padL(0, 4)} : slabdata ${padL(r.slabs, 6)} ${padL(r.slabs, 6)} ${padL(0, 6)}\n`;
@@ -295,7 +307,7 @@ export function renderSlabinfo(k: Kernel): string {
 
 /** %pK of a kernel pointer with kptr_restrict=0: a 32-bit keyed hash, printed as 16 hex digits. */
 function hashPtr(off: number, key: number): string {
-  const lo = off % 0x100000000 >>> 0;
+  const lo = (off % 0x100000000) >>> 0;
   const hi = Math.floor(off / 0x100000000) >>> 0;
   let h = (Math.imul(lo ^ key, 0x85ebca6b) ^ Math.imul((hi + 0x9e3779b9) ^ (key >>> 7), 0xc2b2ae35)) >>> 0;
   h ^= h >>> 16;
@@ -329,7 +341,13 @@ export function renderVmallocinfo(k: Kernel): string {
     lines.push({ off: staticEnd + (c - 1) * STACK_AREA, size: STACK_AREA, caller: 'fork_idle+0x76/0x105', pages: 4, kind: 'vmalloc' });
   }
   for (const t of k.sched?.tasks() ?? []) {
-    lines.push({ off: VMALLOC_STACK_OFF + t.pid * STACK_AREA, size: STACK_AREA, caller: 'kernel_clone+0xbf/0x430', pages: 4, kind: 'vmalloc' });
+    lines.push({
+      off: VMALLOC_STACK_OFF + t.pid * STACK_AREA,
+      size: STACK_AREA,
+      caller: 'kernel_clone+0xbf/0x430',
+      pages: 4,
+      kind: 'vmalloc',
+    });
   }
   lines.sort((a, b) => a.off - b.off);
   let out = '';

@@ -171,7 +171,7 @@ export function renderTaskRow(k: Kernel, t: Task, current: boolean): string {
   const x = k.sched.taskTimes(t.pid);
   const head = current ? '>R' : ` ${stateChar(k, t)}`;
   return (
-    `${head}${padL(t.comm, 15)} ${padL(t.pid, 5)} ${splitNs(x.vrt, 9)} ${padL(x.nv + x.niv, 9)} ${padL(prioOf(t), 5)} ` +
+    `${head} ${padL(t.comm, 15)} ${padL(t.pid, 5)} ${splitNs(x.vrt, 9)} ${padL(x.nv + x.niv, 9)} ${padL(prioOf(t), 5)} ` +
     `${splitNs(0, 9)} ${splitNs(x.sum, 9)} ${splitNs(0, 9)} ${splitNs(0, 9)} 0 0 /\n`
   );
 }

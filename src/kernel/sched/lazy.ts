@@ -103,12 +103,12 @@ export function taskTime(seg: Seg, i: number, d: number): number {
 export function evalSeg(seg: Seg, d: number): SegEval {
   const cap = capOf(seg, d);
   const bg = d - cap;
-  const bgUser = mulDiv(d, seg.bgUser, SHARE_ONE);
-  const bgSoft = mulDiv(d, seg.bgSoft, SHARE_ONE);
+  const bgUser = Math.min(mulDiv(d, seg.bgUser, SHARE_ONE), bg);
+  const bgSoft = Math.min(mulDiv(d, seg.bgSoft, SHARE_ONE), bg - bgUser);
   const t: number[] = new Array(seg.tasks.length);
   let user = bgUser;
   let nice = 0;
-  let system = Math.max(0, bg - bgUser - bgSoft);
+  let system = bg - bgUser - bgSoft;
   let busy = 0;
   let switches = seg.bgSwitchNs > 0 ? Math.floor(d / seg.bgSwitchNs) : 0;
   for (let i = 0; i < seg.tasks.length; i++) {

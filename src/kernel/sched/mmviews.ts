@@ -39,7 +39,8 @@ export function stackAddresses(k: Kernel, tgid: number, p: Proc): StatAddresses 
   const envStart = envEnd - strBytes(p.env);
   const argEnd = envStart;
   const argStart = argEnd - strBytes(p.argv);
-  const startStack = top ? (argStart - 0x1c0 - 8 * (p.argv.length + p.env.length) - ((r >>> 12) % 0x100) * 16) & ~0xf : 0;
+  // (no bitwise ops: user addresses exceed 32 bits)
+  const startStack = top ? Math.floor((argStart - 0x1c0 - 8 * (p.argv.length + p.env.length) - ((r >>> 12) % 0x100) * 16) / 16) * 16 : 0;
   return {
     startCode,
     endCode,

@@ -325,6 +325,25 @@ export function calcLoadN(load: number, exp: number, active: number, n: number):
   return calcLoad(load, fixedPow(exp, n), active);
 }
 
+/** update_averages(): folds the stall time since the last update into avg10/60/300. */
+function updateAverages(p: PsiState, now: number): void {
+  let missed = 0;
+  const expires = p.avgNext;
+  if (now - expires >= PSI_PERIOD_NS) missed = Math.floor((now - expires) / PSI_PERIOD_NS);
+  p.avgNext = expires + (1 + missed) * PSI_PERIOD_NS;
+  const period = now - (p.avgLast + missed * PSI_PERIOD_NS);
+  p.avgLast = now;
+  for (let s = 0; s < 6; s++) {
+    let sample = p.total[s] - p.avgTotal[s];
+    if (sample > period) sample = period;
+    p.avgTotal[s] += sample;
+    const avg = p.avg[s];
+    if (missed) for (let w = 0; w < 3; w++) avg[w] = calcLoadN(avg[w], PSI_EXP[w], 0, missed);
+    const pct = period > 0 ? Math.floor((sample * 100) / period) * FIXED_1 : 0;
+    for (let w = 0; w < 3; w++) avg[w] = calcLoad(avg[w], PSI_EXP[w], pct);
+  }
+}
+
 function defaultTunables(cpus: number): Tunables {
   const factor = 1 + Math.floor(Math.log2(Math.min(cpus, 8)));
   return {
@@ -1291,6 +1310,21 @@ export class Sched {
   private sync(): void {
     this.commit(this.k.now);
     this.psiAggregate();
+    // a commit changes the rounding of the running segments: re-aim completion timers
+    this.s.cpus.forEach((cpu, c) => {
+      for (const pid of cpu.rq) {
+        const t = this.byPid.get(pid);
+        if (t?.prog && t.prog.left >= 0) {
+          this.dirty.add(c);
+          break;
+        }
+      }
+    });
+  }
+
+  private rearm(): void {
+    for (const c of this.dirty) this.armCpu(c);
+    this.dirty.clear();
   }
 
   /** After a mutation: balance, rebuild segments, re-arm completion timers. */
@@ -1298,8 +1332,7 @@ export class Sched {
     this.balance();
     this.agg = undefined;
     this.segs = [];
-    for (const c of this.dirty) this.armCpu(c);
-    this.dirty.clear();
+    this.rearm();
     this.armPsi();
     this.armBalance();
   }
@@ -1417,12 +1450,17 @@ export class Sched {
   /** PSI totals (ns) and averages at the current moment. */
   psiView(): { total: number[]; avg: number[][] } {
     const deltas = this.psiDeltas(this.psiPending());
-    return { total: this.s.psi.total.map((v, s) => v + deltas[s]), avg: this.s.psi.avg.map((a) => [...a]) };
+    const p: PsiState = clone(this.s.psi);
+    p.total = p.total.map((v, s) => v + deltas[s]);
+    // psi_show() catches up the averages of a stopped clock (missed periods)
+    if (this.k.now >= p.avgNext) updateAverages(p, this.k.now);
+    return { total: p.total, avg: p.avg };
   }
 
+  /** The averaging clock runs while some CPU has non-idle tasks (PSI_STATE_RESCHEDULE). */
   private psiActive(): boolean {
     for (let c = 0; c < this.s.cpus.length; c++) if (this.seg(c).nonidle) return true;
-    return this.s.psi.avg.some((a) => a.some((v) => v > 0));
+    return false;
   }
 
   private armPsi(): void {
@@ -1435,28 +1473,13 @@ export class Sched {
   private onPsiTimer(t: Timer): void {
     this.sync();
     const p = this.s.psi;
-    const now = t.at;
-    // update_averages()
-    let missed = 0;
-    const expires = p.avgNext;
-    if (now - expires >= PSI_PERIOD_NS) missed = Math.floor((now - expires) / PSI_PERIOD_NS);
-    p.avgNext = expires + (1 + missed) * PSI_PERIOD_NS;
-    const period = now - (p.avgLast + missed * PSI_PERIOD_NS);
-    p.avgLast = now;
-    for (let s = 0; s < 6; s++) {
-      let sample = p.total[s] - p.avgTotal[s];
-      if (sample > period) sample = period;
-      p.avgTotal[s] += sample;
-      const avg = p.avg[s];
-      if (missed) for (let w = 0; w < 3; w++) avg[w] = calcLoadN(avg[w], PSI_EXP[w], 0, missed);
-      const pct = period > 0 ? Math.floor((sample * 100) / period) * FIXED_1 : 0;
-      for (let w = 0; w < 3; w++) avg[w] = calcLoad(avg[w], PSI_EXP[w], pct);
-    }
+    updateAverages(p, t.at);
     p.armed = false;
     if (this.psiActive()) {
       p.armed = true;
-      this.k.timers.add(Math.max(p.avgNext, now + 1), 'sched.psi');
+      this.k.timers.add(Math.max(p.avgNext, t.at + 1), 'sched.psi');
     }
+    this.rearm();
   }
 
   // ---------------------------------------------------------------- balancing
@@ -1930,6 +1953,9 @@ export class Sched {
     if (opts.groups) t.groups = [...opts.groups];
     if (opts.nice !== undefined) t.nice = clampNice(opts.nice);
     if (t.uid !== 0) t.flags &= ~PF.SUPERPRIV;
+    // the spawner resets dispositions and the blocked mask before exec
+    t.sigBlk = EMPTY_MASK;
+    proc.sigIgn = EMPTY_MASK;
     if (opts.cwd) proc.cwd = opts.cwd;
     if (opts.tty !== undefined) proc.tty = opts.tty;
     if (opts.cgroup) proc.cgroup = opts.cgroup;
@@ -2059,14 +2085,6 @@ export class Sched {
     if (autoreap) {
       this.release(leader);
       return;
-    }
-    // a parent waiting for children wakes up
-    for (const th of this.threads(parent.tgid)) {
-      const st = th.prog?.steps[th.prog.pc];
-      if (th.state === 'S' && st?.op === 'wait' && th.wchan === 'do_wait') {
-        this.nextStep(th);
-        break;
-      }
     }
   }
 

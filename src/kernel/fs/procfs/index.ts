@@ -4,6 +4,7 @@ import { LINUX_BANNER, PAGE_SIZE } from '../../types';
 import { padL } from '../../util/format';
 import { type DirNode, type DirTable, type FsCtx, type VNode, pdir, pfile, plink } from '../vnode';
 import { mmProcEntries } from '../../mm/procfs';
+import { modulesProcEntries } from '../../modules/views';
 import { printkProcEntries } from '../../printk/procfs';
 import { procRootWithPids, schedProcEntries } from '../../sched/procfs';
 import { sysctlProcEntries } from '../../sysctl/procfs';
@@ -39,6 +40,7 @@ export function buildProcfs(k: Kernel): DirNode {
     ...schedProcEntries(k),
     ...printkProcEntries(k),
     ...sysctlProcEntries(k),
+    ...modulesProcEntries(k),
   };
   return procRootWithPids(k, pdir(table));
 }
