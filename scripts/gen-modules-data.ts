@@ -62,7 +62,8 @@ for (const f of fs.readdirSync(REF)) {
 }
 
 // aliases: device-table patterns only for the reference modules (size)
-const DEVICE = /^(pci|usb|of|i2c|hid|pcmcia|acpi\*?|spi|hdaudio|cpu|dmi\*?|ieee1394|sdio|mdio|pnp|wmi|serio|vmbus|virtio|sdw|ssb|bcma|auxiliary|mhi|input|platform|x86cpu|xen|mei|ishtp|tbsvc|typec|rpmsg|dfl|fsl-mc|cdx|ulpi|ipack|slim|zorro|eisa|css|ccw|ap|nd|apr|scsi|sound|firewire|usbfunc|w1)[:-]/;
+const DEVICE =
+  /^(pci|usb|of|i2c|hid|pcmcia|acpi\*?|spi|hdaudio|cpu|dmi\*?|ieee1394|sdio|mdio|pnp|wmi|serio|vmbus|virtio|sdw|ssb|bcma|auxiliary|mhi|input|platform|x86cpu|xen|mei|ishtp|tbsvc|typec|rpmsg|dfl|fsl-mc|cdx|ulpi|ipack|slim|zorro|eisa|css|ccw|ap|nd|apr|scsi|sound|firewire|usbfunc|w1)[:-]/;
 const aliases = new Map<string, string[]>();
 for (const line of read(path.join(TREE, 'modules.alias')).split('\n')) {
   const m = /^alias (\S+) (\S+)$/.exec(line);
@@ -129,7 +130,22 @@ const mods = raw.map((m) => {
     const x: Record<string, string> = {};
     for (const [k, v] of ref) if (k === 'version' || k === 'srcversion' || k === 'signature') x[k] = v;
     o.x = x;
-    o.ord = [...new Set(ref.map((p) => p[0]))].filter((k) => !['filename', 'parm', 'sig_id', 'signer', 'sig_key', 'sig_hashalgo', 'signature', 'retpoline', 'intree', 'name', 'vermagic'].includes(k));
+    o.ord = [...new Set(ref.map((p) => p[0]))].filter(
+      (k) =>
+        ![
+          'filename',
+          'parm',
+          'sig_id',
+          'signer',
+          'sig_key',
+          'sig_hashalgo',
+          'signature',
+          'retpoline',
+          'intree',
+          'name',
+          'vermagic',
+        ].includes(k),
+    );
   }
   return o;
 });

@@ -264,7 +264,7 @@ export function lsmod(k: Kernel): CmdResult {
 function renderLsmod(k: Kernel): string {
   const lines = ['Module                  Size  Used by'];
   for (const m of k.modules.list()) {
-    let line = `${m.name.padEnd(19)} ${String(m.size).padStart(8)}  ${k.modules.refcount(m)}`;
+    let line = k.modules.linePrefix(m) + k.modules.refcount(m);
     if (m.holders.length) line += ' ' + kernfsOrder(m.holders).join(',');
     lines.push(line);
   }

@@ -169,6 +169,21 @@ describe('rmmod and insmod', () => {
     expect(rmmod(k, ['-v', 'jbd2'])).toEqual({ stdout: ref('rmmod_v_ext4_then_jbd2.txt'), stderr: '', exitCode: 0 });
   });
 
+  it('staging and forced loads taint the module and the kernel; rmmod takes a path', () => {
+    const k = boot();
+    const seq = k.printk.nextSeq;
+    expect(modprobe(k, ['qlge']).exitCode).toBe(0);
+    expect(dmesgSince(k, seq)).toContain('qlge: module is from the staging directory, the quality is unknown, you have been warned.');
+    expect(renderProcModules(k, root(k))).toMatch(/^qlge \d+ 0 - Live 0xffffffffc0[0-9a-f]{6} \(C\)\n$/);
+    expect(((moduleSysfsDir(k).lookup(root(k), 'qlge') as DirNode).lookup(root(k), 'taint') as FileNode).read(root(k))).toBe('C\n');
+    expect(k.modules.taintMask).toBe(1 << TAINT.CRAP);
+    expect(insmod(k, ['-f', '/lib/modules/6.1.0-56-amd64/kernel/drivers/block/loop.ko', 'max_loop=4']).exitCode).toBe(0);
+    expect(k.modules.find('loop')?.params.max_loop).toBe('4');
+    expect(renderProcModules(k, root(k)).split('\n')[0]).toMatch(/ \(F\)$/);
+    expect(rmmod(k, ['/lib/modules/6.1.0-56-amd64/kernel/drivers/block/loop.ko', 'qlge'])).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+    expect(k.modules.list()).toHaveLength(0);
+  });
+
   it('insmod: File exists; missing dependencies => Unknown symbol lines in dmesg', () => {
     const k = boot();
     referenceSession(k);
@@ -228,8 +243,6 @@ describe('views', () => {
   it('/proc/modules has the reference fields after the reference session', () => {
     const k = boot();
     referenceSession(k);
-    const text = k.vfs.resolve(root(k), '/proc/modules');
-    void text;
     const ours = renderProcModules(k, root(k)).split('\n').filter(Boolean);
     const theirs = ref('proc_modules_after_all.txt').split('\n').filter(Boolean);
     const grammar = /^\w+ \d+ \d+ (-|(\w+,)+) Live 0xffffffffc0[0-9a-f]{6}$/;
@@ -290,6 +303,21 @@ describe('views', () => {
         .sort(),
     );
     expect(dir.lookup(ctx, 'xfs')).toBeUndefined();
+    // modes and stat sizes as ls -lR shows them
+    const lsl = (d: DirNode, n: string): string => {
+      const e = d.lookup(ctx, n) as FileNode | DirNode;
+      return `${e.type}:${e.mode.toString(8)}:${e.type === 'file' ? e.size?.(ctx) : 0}`;
+    };
+    const loop = sub(dir, 'loop');
+    expect(['coresize', 'holders', 'parameters', 'sections', 'uevent'].map((n) => lsl(loop, n))).toEqual([
+      'file:444:4096',
+      'dir:755:0',
+      'dir:755:0',
+      'dir:755:0',
+      'file:200:4096',
+    ]);
+    expect(lsl(sub(loop, 'sections'), '.text')).toBe('file:400:19');
+    expect(lsl(sub(loop, 'parameters'), 'max_loop')).toBe('file:444:4096');
   });
 
   it('/proc/modules is mounted in procfs', () => {

@@ -82,6 +82,7 @@ export class Modules {
   private version = 0;
   private memoVersion = -1;
   private readonly memoText = new Map<string, string>();
+  private readonly prefixes = new Map<string, string>();
 
   constructor(private readonly k: Kernel) {}
 
@@ -118,6 +119,16 @@ export class Modules {
       this.memoText.set(key, text);
     }
     return text;
+  }
+
+  /** "%-19s %8lu  " of lsmod, cached per module (its name and size never change). */
+  linePrefix(m: LoadedModule): string {
+    let p = this.prefixes.get(m.name);
+    if (p === undefined) {
+      p = `${m.name.padEnd(19)} ${String(m.size).padStart(8)}  `;
+      this.prefixes.set(m.name, p);
+    }
+    return p;
   }
 
   /** Kernel taint bits set by module operations (forced load/unload, staging, ...). */

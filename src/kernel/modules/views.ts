@@ -2,7 +2,7 @@
  * Views of the module state: /proc/modules and /sys/module/<loaded module>.
  */
 import type { Kernel } from '../kernel';
-import { type DirNode, type DirTable, type FsCtx, pdir, pfile, plink, wofile } from '../fs/vnode';
+import { type DirNode, type DirTable, type FileNode, type FsCtx, pdir, pfile, plink, wofile } from '../fs/vnode';
 import { MODULE_EFFECTS } from './effects';
 import { type LoadedModule, moduleAddr } from './modules';
 import { registry } from './registry';
@@ -56,10 +56,15 @@ export function moduleSections(m: LoadedModule): [string, number][] {
   return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
+/** A sysfs attribute: stat() reports a page (sections: the "0x%px\n" length). */
+function sysAttr(render: (ctx: FsCtx) => string, mode = 0o444, size = 4096): FileNode {
+  return { ...pfile(render, { mode }), size: () => size };
+}
+
 function moduleDir(k: Kernel, name: string): DirNode {
   const m = (): LoadedModule | undefined => k.modules.find(name);
   const attr = (f: (mod: LoadedModule) => string): ReturnType<typeof pfile> =>
-    pfile(() => {
+    sysAttr(() => {
       const mod = m();
       return mod ? f(mod) : '';
     });
@@ -73,23 +78,22 @@ function moduleDir(k: Kernel, name: string): DirNode {
       const t: DirTable = {
         coresize: attr((x) => `${x.size}\n`),
         holders: pdir(() => Object.fromEntries(kernfsOrder(m()?.holders ?? []).map((h) => [h, plink(`../../${h}`)])), { mode: 0o755 }),
-        initsize: pfile(() => '0\n'),
+        initsize: sysAttr(() => '0\n'),
         initstate: attr((x) => `${x.state}\n`),
         notes: pdir({}, { mode: 0o755 }),
         refcnt: attr((x) => `${k.modules.refcount(x)}\n`),
         sections: pdir(
-          () =>
-            Object.fromEntries(moduleSections(m() ?? mod).map(([s, a]) => [s, pfile((ctx) => `0x${addrFor(ctx, a)}\n`, { mode: 0o400 })])),
+          () => Object.fromEntries(moduleSections(m() ?? mod).map(([s, a]) => [s, sysAttr((ctx) => `0x${addrFor(ctx, a)}\n`, 0o400, 19)])),
           { mode: 0o755 },
         ),
         taint: attr((x) => `${k.modules.taintString(x)}\n`),
-        uevent: wofile(() => undefined),
+        uevent: { ...wofile(() => undefined), size: () => 4096 },
       };
       if (visible.length) {
-        t.parameters = pdir(() => Object.fromEntries(visible.map((p) => [p, pfile(() => `${m()?.params[p] ?? ''}\n`)])), { mode: 0o755 });
+        t.parameters = pdir(() => Object.fromEntries(visible.map((p) => [p, sysAttr(() => `${m()?.params[p] ?? ''}\n`)])), { mode: 0o755 });
       }
-      if (info?.extra.srcversion) t.srcversion = pfile(() => `${info.extra.srcversion}\n`);
-      if (info?.extra.version) t.version = pfile(() => `${info.extra.version}\n`);
+      if (info?.extra.srcversion) t.srcversion = sysAttr(() => `${info.extra.srcversion}\n`);
+      if (info?.extra.version) t.version = sysAttr(() => `${info.extra.version}\n`);
       return t;
     },
     { mode: 0o755 },

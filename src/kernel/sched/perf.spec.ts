@@ -35,7 +35,7 @@ describe('scheduler performance', () => {
     for (let i = 0; i < 6; i++) k.sched.spawn(1, { argv: ['/usr/bin/stress-ng'], nice: i, program: [{ op: 'run', ns: -1 }] });
     const t0 = performance.now();
     k.advance(3600e9);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(3000);
     expect(k.timers.size).toBeLessThan(20);
   });
 

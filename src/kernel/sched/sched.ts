@@ -288,7 +288,7 @@ const PSI_EXP = [1677, 1981, 2034];
 export const INITIAL_JIFFIES = 4294967296 - 300 * 250;
 export const PID_MAX_LIMIT = 4 * 1024 * 1024;
 const RESERVED_PIDS = 300;
-const BALANCE_PERIOD_NS = 250_000_000;
+const BALANCE_PERIOD_NS = 500_000_000;
 /** wall ns per wakeup of a duty-cycled task */
 const DUTY_PERIOD_NS = 10_000_000;
 /** base idle wakeups per second of a NOHZ idle CPU besides its kthreads */
@@ -428,6 +428,8 @@ export class Sched {
   private byPid = new Map<number, Task>();
   private procs = new Map<number, Proc>();
   private segs: (Seg | undefined)[] = [];
+  /** the aggregates each cached segment was built from */
+  private segAgg: (CpuAgg | undefined)[] = [];
   private agg: CpuAgg[] | undefined;
   private sorted: Task[] | undefined;
   private dirty = new Set<number>();
@@ -518,6 +520,7 @@ export class Sched {
 
   private invalidate(): void {
     this.segs = [];
+    this.segAgg = [];
     this.agg = undefined;
     this.sorted = undefined;
   }
@@ -978,6 +981,7 @@ export class Sched {
       iowait: ag.iowait > 0,
     };
     this.segs[c] = seg;
+    this.segAgg[c] = { ...ag };
     return seg;
   }
 
@@ -1331,7 +1335,22 @@ export class Sched {
   private settle(): void {
     this.balance();
     this.agg = undefined;
-    this.segs = [];
+    const agg = this.aggregates();
+    for (let c = 0; c < this.s.cpus.length; c++) {
+      const used = this.segAgg[c];
+      const now = agg[c];
+      if (
+        !used ||
+        used.bg !== now.bg ||
+        used.bgUser !== now.bgUser ||
+        used.bgHz !== now.bgHz ||
+        used.iowait !== now.iowait ||
+        used.blocked !== now.blocked ||
+        used.memstall !== now.memstall
+      ) {
+        this.segs[c] = undefined;
+      }
+    }
     this.rearm();
     this.armPsi();
     this.armBalance();
@@ -1430,11 +1449,17 @@ export class Sched {
     const w = per.map((p) => Math.floor(p[PSI_NONIDLE] / TICK_NSEC));
     for (const x of w) nonidleTotal += x;
     for (let s = 0; s < 6; s++) {
-      let acc = 0n;
+      let acc = 0;
+      let big = false;
       per.forEach((p, c) => {
-        acc += BigInt(p[s]) * BigInt(w[c]);
+        acc += p[s] * w[c];
+        if (acc > Number.MAX_SAFE_INTEGER) big = true;
       });
-      deltas[s] = Number(acc / BigInt(Math.max(nonidleTotal, 1)));
+      if (big) {
+        let b = 0n;
+        per.forEach((p, c) => (b += BigInt(p[s]) * BigInt(w[c])));
+        deltas[s] = Number(b / BigInt(Math.max(nonidleTotal, 1)));
+      } else deltas[s] = Math.floor(acc / Math.max(nonidleTotal, 1));
     }
     return deltas;
   }
@@ -1563,18 +1588,22 @@ export class Sched {
     const n = this.s.cpus.length;
     if (n < 2) return undefined;
     const loads = this.s.cpus.map((_, c) => this.loadOf(c));
+    // CFS tasks of each CPU, least served first
+    const lists: { t: Task; sum: number }[][] = this.s.cpus.map((cpu) => {
+      const out: { t: Task; sum: number }[] = [];
+      for (const pid of cpu.rq) {
+        const t = this.byPid.get(pid);
+        if (t && !isRt(t)) out.push({ t, sum: this.taskTimes(pid).sum });
+      }
+      return out.sort((x, y) => x.sum - y.sum || x.t.pid - y.t.pid);
+    });
     for (let src = 0; src < n; src++) {
       for (let dst = 0; dst < n; dst++) {
         if (loads[src] - loads[dst] !== 1 || loads[dst] < 1 || loads[src] >= 1000) continue;
-        const a = this.s.cpus[src].rq
-          .map((p) => this.byPid.get(p)!)
-          .filter((t) => t && !isRt(t) && this.allowedOn(t, dst))
-          .sort((x, y) => this.taskTimes(x.pid).sum - this.taskTimes(y.pid).sum || x.pid - y.pid)[0];
-        const b = this.s.cpus[dst].rq
-          .map((p) => this.byPid.get(p)!)
-          .filter((t) => t && !isRt(t) && this.allowedOn(t, src))
-          .sort((x, y) => this.taskTimes(y.pid).sum - this.taskTimes(x.pid).sum || x.pid - y.pid)[0];
-        if (a && b && this.taskTimes(a.pid).sum < this.taskTimes(b.pid).sum) return { a, b };
+        const a = lists[src].find((x) => this.allowedOn(x.t, dst));
+        let b: { t: Task; sum: number } | undefined;
+        for (let i = lists[dst].length - 1; i >= 0 && !b; i--) if (this.allowedOn(lists[dst][i].t, src)) b = lists[dst][i];
+        if (a && b && a.sum < b.sum) return { a: a.t, b: b.t };
       }
     }
     return undefined;
