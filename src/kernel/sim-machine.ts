@@ -58,13 +58,19 @@ export class SimMachine implements Machine {
     this.anchorWallMs = deps.wallMs();
   }
 
-  static boot(spec: MachineSpec, deps: SimDeps): SimMachine {
-    const bootEpochMs = spec.clock === 'manual' ? MANUAL_BOOT_EPOCH_MS : deps.wallMs();
+  /**
+   * Boots a machine. `atWallMs` re-creates a machine booted at that wall time
+   * (the sim is deterministic: spec + boot time + journal reproduce it).
+   */
+  static boot(spec: MachineSpec, deps: SimDeps, atWallMs?: number): SimMachine {
+    const wall = atWallMs ?? deps.wallMs();
+    const bootEpochMs = spec.clock === 'manual' ? MANUAL_BOOT_EPOCH_MS : wall;
     const k = Kernel.boot(
       { cpus: spec.cpus, memoryMb: spec.memoryMb, seed: spec.seed, hostname: spec.hostname },
       { logger: deps.logger, bootEpochMs },
     );
     const m = new SimMachine(spec, deps, k);
+    m.anchorWallMs = wall;
     if (spec.clock === 'realtime') {
       // the machine finished booting just now: it was powered on (boot log time) ago,
       // and its clock runs on from the end of the boot log with the wall clock

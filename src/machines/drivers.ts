@@ -7,13 +7,17 @@ import { SimMachine } from '../kernel/sim-machine';
 /** Boots and restores machines of one driver. */
 export interface MachineDriver {
   readonly name: DriverName;
-  boot(spec: MachineSpec): Promise<Machine>;
+  /** Boots a machine; `atWallMs` re-creates one booted at that time, where the driver is deterministic. */
+  boot(spec: MachineSpec, atWallMs?: number): Promise<Machine>;
+  /** Whether spec + boot time + journal reproduce a machine exactly (no boot checkpoint needed). */
+  readonly deterministic: boolean;
   fromSnapshot(bytes: Uint8Array): Promise<Machine>;
 }
 
 @Injectable()
 export class SimDriver implements MachineDriver {
   readonly name = 'sim' as const;
+  readonly deterministic = true;
   private readonly log = new Logger('sim');
   private readonly logger = {
     debug: (msg: string, meta?: Record<string, unknown>) => this.log.debug({ msg, ...meta }),
@@ -22,8 +26,8 @@ export class SimDriver implements MachineDriver {
 
   constructor(@Inject(Clock) private readonly clock: Clock) {}
 
-  async boot(spec: MachineSpec): Promise<Machine> {
-    return SimMachine.boot(spec, { wallMs: () => this.clock.now(), logger: this.logger });
+  async boot(spec: MachineSpec, atWallMs?: number): Promise<Machine> {
+    return SimMachine.boot(spec, { wallMs: () => this.clock.now(), logger: this.logger }, atWallMs);
   }
 
   async fromSnapshot(bytes: Uint8Array): Promise<Machine> {

@@ -93,8 +93,16 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
 
   private async restoreOne(id: string): Promise<void> {
     const row = await this.sessions.createQueryBuilder('s').addSelect('s.checkpoint').where('s.id = :id', { id }).getOneOrFail();
-    if (!row.checkpoint) throw new Error('no checkpoint');
-    const machine = await this.drivers.get(row.driver).fromSnapshot(new Uint8Array(row.checkpoint));
+    const driver = this.drivers.get(row.driver);
+    let machine: Machine;
+    if (row.checkpoint) machine = await driver.fromSnapshot(new Uint8Array(row.checkpoint));
+    else if (driver.deterministic) {
+      // no checkpoint yet: boot it again exactly as it was booted, then replay its journal
+      machine = await driver.boot(
+        { cpus: row.cpus, memoryMb: row.memoryMb, seed: row.seed, hostname: row.hostname, clock: row.clock as MachineSpec['clock'] },
+        row.createdAt.getTime(),
+      );
+    } else throw new Error('no checkpoint');
     const entries = await this.journal.find({ where: { sessionId: id, seq: MoreThan(row.checkpointSeq) }, order: { seq: 'ASC' } });
     await machine.replay(entries.map((e) => ({ vtimeNs: e.vtimeNs, op: e.op as MachineOp })));
     const seq = entries.length ? entries[entries.length - 1].seq : row.checkpointSeq;
@@ -155,7 +163,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       if (liveCount >= tenant.limits.maxSessions) {
         throw new ApiError(429, 'SESSION_QUOTA_EXCEEDED', `tenant has ${liveCount} live sessions, its limit is ${tenant.limits.maxSessions}`);
       }
-      let machine: Machine;
+      let machine: Machine | undefined;
       let spec: MachineSpec;
       if (dto.fromSnapshot) {
         const snap = await this.snapshots
@@ -182,15 +190,16 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
           hostname: dto.hostname ?? 'kernelab',
           clock: dto.clock ?? 'realtime',
         };
-        machine = await driver.boot(spec);
       }
-      const checkpoint = Buffer.from(await machine.snapshot());
       const now = this.clock.now();
+      if (!dto.fromSnapshot) machine = await driver.boot(spec, now);
+      // a deterministic driver needs no boot checkpoint: spec + boot time (created_at) + journal reproduce the machine
+      const checkpoint = dto.fromSnapshot || !driver.deterministic ? Buffer.from(await machine!.snapshot()) : null;
       const id = randomUUID();
       const row = this.sessions.create({
         id,
         tenantId: tenant.id,
-        driver: machine.driver,
+        driver: machine!.driver,
         state: 'running',
         kernelRelease: KERNEL_RELEASE,
         cpus: spec.cpus,
@@ -235,7 +244,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
           JSON.stringify(first),
         ],
       );
-      this.live.set(id, { machine, tenantId: tenant.id, lock: new Mutex(), seq: 0, sinceCheckpoint: 0, lastTouchMs: now });
+      this.live.set(id, { machine: machine!, tenantId: tenant.id, lock: new Mutex(), seq: 0, sinceCheckpoint: 0, lastTouchMs: now });
       this.bus.events$.next({ sessionId: id, tenantId: tenant.id, seq: 1, type: 'state', data: first, at: row.createdAt.toISOString() });
       return view(row);
     });
