@@ -1,0 +1,6 @@
+export type { AttachPoint, Expr, Loc, Probe, Program, Stmt } from './ast';
+export { type Diagnostic, formatDiagnostic, formatDiagnostics } from './diagnostics';
+export { type BpftraceResult, type BpftraceSession, listProbes, type RunOptions, runBpftrace, type TimerProbe } from './driver';
+export { parse, type ParseResult } from './parser';
+export { DEFAULT_LIMITS, type FiringContext, type Limits, type ProbeHost, strftime } from './runtime';
+export { analyse, type ExpandedProbe, type SemanticOptions, type SemanticResult } from './semantic';
