@@ -83,11 +83,15 @@ function genKallsyms(): void {
   }
   const known = new Set(text.map((t) => t[2]));
   const ff = lines('tracefs/available_filter_functions').filter((n) => !n.includes('[') && !n.startsWith('__ftrace_invalid_address__'));
-  let lastKnown = -1;
+  // the head's text symbols are the start of the text; the filter functions are in address
+  // order: continue after the last head symbol that is also a filter function
+  const ffIndex = new Map<string, number>();
   ff.forEach((n, i) => {
-    if (known.has(n)) lastKnown = i;
+    if (!ffIndex.has(n)) ffIndex.set(n, i);
   });
-  const rest = ff.slice(lastKnown + 1).filter((n) => !known.has(n));
+  let lastKnown = -1;
+  for (let i = text.length - 1; i >= 0 && lastKnown < 0; i--) lastKnown = ffIndex.get(text[i][2]) ?? -1;
+  const rest = ff.slice(lastKnown + 1);
   const seen = new Set<string>();
   const names: string[] = [];
   for (const n of rest) {
@@ -103,7 +107,16 @@ function genKallsyms(): void {
     prev = off;
     return [d, type, name] as const;
   });
-  write('kallsyms.json', { percpu, head: headRows, tail: names.join(' '), totalLines: Number(read('proc/kallsyms_linecount').trim()) });
+  // front coding: each name as (length of the prefix shared with the previous name, as one
+  // character from '0') + the rest
+  let last = '';
+  const coded = names.map((n) => {
+    let p = 0;
+    while (p < 60 && p < n.length && p < last.length && n[p] === last[p]) p++;
+    last = n;
+    return String.fromCharCode(48 + p) + n.slice(p);
+  });
+  write('kallsyms.json', { percpu, head: headRows, tail: coded.join(' '), totalLines: Number(read('proc/kallsyms_linecount').trim()) });
 }
 
 // ------------------------------------------------------------------ /proc/crypto
@@ -180,7 +193,8 @@ function genSysfs(): void {
   const vulnerabilities = cpuNames.filter((n) => n.startsWith('vulnerabilities/')).map((n) => n.slice('vulnerabilities/'.length));
   const kernelDirs = lines('sysfs/find_kernel_maxdepth4_xdev').map((l) => l.replace('/sys/kernel', '').replace(/^\//, ''));
   const slabs = [...new Set(kernelDirs.filter((n) => n.startsWith('slab/')).map((n) => n.split('/')[1]))];
-  const slabAttrs = kernelDirs.filter((n) => n.startsWith(`slab/${slabs[0]}/`)).map((n) => n.split('/')[2]);
+  const attrsOf = (s: string): string[] => kernelDirs.filter((n) => n.startsWith(`slab/${s}/`)).map((n) => n.split('/')[2]);
+  const slabAttrs = slabs.map(attrsOf).reduce((a, b) => (b.length > a.length ? b : a), [] as string[]);
   const classes = [...new Set(lines('sysfs/find_class_maxdepth4').map((l) => l.split('/')[3]).filter(Boolean))];
   write('sysfs.json', {
     queue: { nvme: queue('nvme0n1'), loop: queue('loop0') },

@@ -133,4 +133,19 @@ describe('/proc and /sys over REST and the dmesg stream (e2e)', () => {
     expect((events[0].data as { text: string }).text).toMatch(/^Linux version 6\.1\.0-56-amd64/);
     c.close();
   });
+
+  it('streams trace_pipe lines with sequence numbers (trace_marker writes show up)', async () => {
+    const c = await connect(s, s.tenantKey);
+    const ack = await emitAck<{ ok: boolean; startSeq: number }>(c, 'subscribe', { sessionId: sid, stream: 'trace_pipe' });
+    expect(ack.ok).toBe(true);
+    const got = collect(c, 1);
+    await s.http.put(`/v1/sessions/${sid}/sys/kernel/tracing/trace_marker`).set(...H()).set('content-type', 'text/plain').send('hello from the grader\n').expect(204);
+    const [line] = await got;
+    expect(line).toMatchObject({ stream: 'trace_pipe', seq: expect.any(Number) });
+    expect((line.data as { text: string }).text).toMatch(/tracing_mark_write: hello from the grader$/);
+    const trace = await s.http.get(`/v1/sessions/${sid}/sys/kernel/tracing/trace`).set(...H()).expect(200);
+    expect(trace.text).toMatch(/^# tracer: nop\n/);
+    expect(trace.text).toContain('tracing_mark_write: hello from the grader');
+    c.close();
+  });
 });

@@ -3,6 +3,8 @@ import { buildRootfs } from './fs/rootfs';
 import { MemFs, type MemFsState } from './fs/memfs';
 import { buildProcfs } from './fs/procfs';
 import { buildSysfs } from './fs/sysfs';
+import { buildTracefs } from './fs/tracefs';
+import { Devices, type DevicesState } from './fs/sysfs/devices';
 import { Vfs, type Mount } from './fs/vfs';
 import type { DirNode, FileNode, FsCtx } from './fs/vnode';
 import { Mm, type MmState } from './mm/mm';
@@ -12,6 +14,7 @@ import { createKmsgNode, registerKmsgDevice } from './printk/kmsg';
 import { Printk, type PrintkState } from './printk/printk';
 import { Sched, type SchedState } from './sched/sched';
 import { Sysctl, type SysctlState } from './sysctl/sysctl';
+import { Trace, type TraceState } from './trace/trace';
 import { type KernelConfig, type KernelLogger, nullLogger } from './types';
 import { Emitter } from './util/emitter';
 import { Rng, type RngState } from './util/rng';
@@ -50,6 +53,10 @@ export interface KernelState {
   sysctl: SysctlState;
   /** loaded kernel modules (absent in older snapshots) */
   modules?: ModulesState;
+  /** block/net/LED device state (absent in older snapshots) */
+  devices?: DevicesState;
+  /** tracefs state: ring buffers, tracer, events, kprobes (absent in older snapshots) */
+  trace?: TraceState;
   memfs: Record<string, MemFsState>;
   mounts: MountState[];
 }
@@ -78,6 +85,9 @@ export class Kernel {
   readonly sched: Sched;
   readonly sysctl: Sysctl;
   readonly modules: Modules;
+  /** ftrace: tracers, trace events, kprobes (tracefs) */
+  readonly trace: Trace;
+  readonly devices: Devices;
   bootEpochMs: number;
   /** Character device drivers by "major:minor": device nodes in devtmpfs dispatch reads and writes here. */
   readonly chrdevs = new Map<string, Pick<FileNode, 'read' | 'write'>>();
@@ -101,9 +111,15 @@ export class Kernel {
     this.sched = new Sched(this);
     this.sysctl = new Sysctl(this);
     this.modules = new Modules(this);
+    this.devices = new Devices(this);
     this.pseudo.set('proc', buildProcfs(this));
     this.pseudo.set('sysfs', buildSysfs(this));
+    this.trace = new Trace(this);
+    const tracefs = buildTracefs(this);
+    this.registerPseudoFs('tracefs', tracefs);
+    this.sched.debugfs.tracing = tracefs;
     this.initFilesystems();
+    this.mount({ path: '/sys/kernel/tracing', source: 'nodev', fstype: 'tracefs', options: 'rw,relatime', fs: 'tracefs' });
   }
 
   /** Boots a fresh machine: filesystems, boot log, system tasks. */
@@ -181,6 +197,7 @@ export class Kernel {
       { path: '/dev', source: 'devtmpfs', fstype: 'devtmpfs', options: `rw,relatime,size=${sizeK}k,nr_inodes=${inodes},mode=755,inode64`, fs: 'devtmpfs' },
       { path: '/dev/shm', source: 'tmpfs', fstype: 'tmpfs', options: 'rw,relatime,inode64', fs: 'shm' },
       { path: '/tmp', source: 'tmpfs', fstype: 'tmpfs', options: 'rw,relatime,inode64', fs: 'tmp' },
+      { path: '/sys/fs/cgroup', source: 'cgroup2', fstype: 'cgroup2', options: 'rw,relatime', fs: 'cgroup2' },
       { path: '/run', source: 'tmpfs', fstype: 'tmpfs', options: 'rw,nosuid,nodev,relatime,size=' + Math.floor(sizeK / 5) + 'k,mode=755,inode64', fs: 'run' },
       { path: '/sys/kernel/debug', source: 'debugfs', fstype: 'debugfs', options: 'rw,nosuid,nodev,noexec,relatime', fs: 'debugfs' },
     ];
@@ -247,6 +264,8 @@ export class Kernel {
       sched: this.sched.getState(),
       sysctl: this.sysctl.getState(),
       modules: this.modules.getState(),
+      trace: this.trace.getState(),
+      devices: this.devices.getState(),
       memfs,
       mounts: this.mountState.map((m) => ({ ...m })),
     };
@@ -263,6 +282,8 @@ export class Kernel {
     this.sched.setState(s.sched);
     this.sysctl.setState(s.sysctl);
     this.modules.setState(s.modules);
+    this.trace.setState(s.trace);
+    this.devices.setState(s.devices);
     for (const [id, st] of Object.entries(s.memfs)) {
       let fs = this.memfs.get(id);
       if (!fs) {

@@ -197,6 +197,11 @@ export class SimMachine implements Machine {
   async subscribe(stream: string, opts: SubscribeOptions, onEvent: (e: StreamEvent) => void): Promise<Subscription> {
     this.alive();
     this.syncNow();
+    if (stream === 'trace_pipe') {
+      // what a reader of trace_pipe sees, numbered so a consumer can resume (non-consuming)
+      const sub = this.k.trace.subscribe(opts.fromSeq, (line) => onEvent({ stream, seq: line.seq, data: { text: line.text } }));
+      return { startSeq: sub.startSeq, missed: sub.missed, close: () => sub.close() };
+    }
     if (stream !== 'dmesg') throw unknownStream(stream);
     const pk = this.k.printk;
     const from = opts.fromSeq ?? pk.nextSeq;

@@ -9,7 +9,7 @@ import type { Kernel } from '../kernel';
 import { PAGE_SIZE } from '../types';
 import { padL, padR } from '../util/format';
 import { STATE_NAMES, bitmapHex, bitmapList, clockT, splitNs, ttyDev } from './fmt';
-import { renderMaps, renderSmapsRollup, renderStatm as mmStatm } from '../mm/maps';
+import { renderMaps, renderSmaps, renderSmapsRollup, renderStatm as mmStatm } from '../mm/maps';
 import { stackAddresses } from './mmviews';
 import { mountinfo } from './mountinfo';
 import { renderTaskStack } from './sysrq';
@@ -478,6 +478,7 @@ export function pidDir(k: Kernel, pid: number, thread: boolean): DirNode {
       }),
     sessionid: () => f(() => String(proc(k, live())?.sessionid ?? 4294967295)),
     setgroups: () => f(() => 'allow\n', 0o644),
+    smaps: () => f(() => renderSmaps(k, live().tgid)),
     smaps_rollup: () => f(() => renderSmapsRollup(k, live().tgid)),
     stack: () => f(() => renderTaskStack(k, live()), 0o400),
     stat: () => f(() => renderStat(k, pid, whole)),

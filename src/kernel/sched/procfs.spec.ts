@@ -209,12 +209,12 @@ describe('sysrq-t', () => {
   it('prints every task in the sched_show_task format, then the scheduler dump', () => {
     const out = renderShowTasks(k);
     const theirs = lines(ref('dmesg/sysrq_t_show_tasks.txt')).map((l) => l.replace(/^\[\s*\d+\.\d+\] ?/, ''));
-    const head = /^task:.{15} state:[A-Z](  running task    )? stack:\d+ +pid:\d+ +ppid:\d+ +flags:0x[0-9a-f]{8}$/;
+    const head = /^task:.{15} state:[A-Z]( {2}running task {4})? stack:\d+ +pid:\d+ +ppid:\d+ +flags:0x[0-9a-f]{8}$/;
     for (const l of theirs.filter((x) => x.startsWith('task:'))) expect(l).toMatch(head);
     const heads = out.filter((x) => x.startsWith('task:'));
     expect(heads).toHaveLength(k.sched.nrThreads());
     for (const l of heads) expect(l).toMatch(head);
-    expect(heads[0]).toMatch(/^task:systemd         state:S stack:0     pid:1     ppid:0      flags:0x00000000$/);
+    expect(heads[0]).toMatch(/^task:systemd {9}state:S stack:0 {5}pid:1 {5}ppid:0 {6}flags:0x00000000$/);
     expect(out).toContain('Workqueue:  0x0 (events)');
     expect(out).toContain('Stopper: 0x0 <- 0x0');
     expect(out.filter((l) => l === ' <TASK>').length).toBe(out.filter((l) => l === ' </TASK>').length);

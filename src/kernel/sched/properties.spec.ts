@@ -22,11 +22,11 @@ type Op =
   | { op: 'io'; who: number };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ op: fc.constant('run' as const), ns: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 3e9 })), user: fc.double({ min: 0, max: 1, noNaN: true }) }),
-  fc.record({ op: fc.constant('run' as const), ns: fc.integer({ min: 1, max: 2e9 }), cap: fc.double({ min: 0.05, max: 1, noNaN: true }) }),
-  fc.record({ op: fc.constant('sleep' as const), ns: fc.integer({ min: 0, max: 3e9 }) }),
-  fc.record({ op: fc.constant('io' as const), ns: fc.integer({ min: 1, max: 2e9 }), readBytes: fc.integer({ min: 0, max: 1 << 22 }) }),
-  fc.record({ op: fc.constant('block' as const), ns: fc.integer({ min: 1, max: 1e9 }) }),
+  fc.record({ op: fc.constant('run' as const), ns: fc.oneof(fc.constant(-1), fc.constant(0), fc.integer({ min: 1e6, max: 3e9 })), user: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  fc.record({ op: fc.constant('run' as const), ns: fc.integer({ min: 1e6, max: 2e9 }), cap: fc.double({ min: 0.05, max: 1, noNaN: true }) }),
+  fc.record({ op: fc.constant('sleep' as const), ns: fc.oneof(fc.constant(0), fc.integer({ min: 1e6, max: 3e9 })) }),
+  fc.record({ op: fc.constant('io' as const), ns: fc.integer({ min: 1e6, max: 2e9 }), readBytes: fc.integer({ min: 0, max: 1 << 22 }) }),
+  fc.record({ op: fc.constant('block' as const), ns: fc.integer({ min: 1e6, max: 1e9 }) }),
   fc.constant({ op: 'wait' as const }),
 );
 

@@ -343,6 +343,20 @@ describe('workloads', () => {
     expect(read(k, '/proc/stat')).toMatch(/procs_blocked 0\n/);
   });
 
+  it('chargeCpu moves idle time to the task without breaking the per-CPU identity', () => {
+    const k = boot({ cpus: 1 });
+    const p = k.sched.spawn(1, { argv: ['/usr/bin/ls'] });
+    k.advance(1e9);
+    const before = k.sched.cpuTimes(0);
+    k.sched.chargeCpu(p, 3_000_000, { user: 1 });
+    const after = k.sched.cpuTimes(0);
+    expect(k.sched.taskTimes(p).ut).toBe(3_000_000);
+    expect(after.user - before.user).toBe(3_000_000);
+    expect(before.idle - after.idle).toBe(3_000_000);
+    const sum = (c: typeof after) => c.user + c.nice + c.system + c.idle + c.iowait + c.irq + c.softirq;
+    expect(sum(after)).toBe(k.now);
+  });
+
   it('setTaskState forces R, S, D and T', () => {
     const k = boot();
     const s = k.sched;

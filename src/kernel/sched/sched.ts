@@ -291,6 +291,10 @@ const RESERVED_PIDS = 300;
 const BALANCE_PERIOD_NS = 500_000_000;
 /** wall ns per wakeup of a duty-cycled task */
 const DUTY_PERIOD_NS = 10_000_000;
+/** timerslack_ns: the shortest sleep */
+const TIMER_SLACK_NS = 50_000;
+/** the shortest CPU burst of a looping program */
+const MIN_LOOP_RUN_NS = 10_000;
 /** base idle wakeups per second of a NOHZ idle CPU besides its kthreads */
 const IDLE_BASE_HZ = 2;
 
@@ -1372,7 +1376,7 @@ export class Sched {
     let best = -1;
     seg.tasks.forEach((st, i) => {
       const t = this.byPid.get(st.pid);
-      if (!t?.prog || t.prog.left < 0) return;
+      if (!t?.prog || t.prog.left < 0 || t.state !== 'R') return;
       const d = timeToConsume(seg, i, t.prog.left);
       if (d >= 0 && (best < 0 || d < best)) best = d;
     });
@@ -1692,7 +1696,8 @@ export class Sched {
       const wasQueued = this.s.cpus[t.cpu]?.rq.includes(t.pid);
       switch (st.op) {
         case 'run': {
-          p.left = st.ns < 0 ? -1 : Math.floor(st.ns);
+          // a looping program cannot spin faster than the syscalls it would make
+          p.left = st.ns < 0 ? -1 : Math.floor(st.ns) > 0 && p.loop ? Math.max(MIN_LOOP_RUN_NS, Math.floor(st.ns)) : Math.floor(st.ns);
           if (p.left === 0) {
             p.pc++;
             continue;
@@ -1707,7 +1712,8 @@ export class Sched {
         case 'sleep':
         case 'io':
         case 'block': {
-          const ns = Math.max(0, Math.floor(st.ns));
+          // hrtimer sleeps end no sooner than the timer slack (50 us)
+          const ns = st.ns > 0 ? Math.max(TIMER_SLACK_NS, Math.floor(st.ns)) : 0;
           if (wasQueued) this.sleepFromRq(t);
           if (ns === 0) {
             if (st.op === 'io') this.ioDone(t);
@@ -1737,8 +1743,10 @@ export class Sched {
       }
     }
     // a loop of zero-time steps: park it
+    if (this.s.cpus[t.cpu]?.rq.includes(t.pid)) this.sleepFromRq(t);
     t.state = 'S';
     t.wchan = 'do_wait';
+    p.until = -1;
   }
 
   private sleepFromRq(t: Task): void {
@@ -2460,6 +2468,35 @@ export class Sched {
     v.forEach((x, i) => {
       if (x && x > 0) t.io[i] += Math.floor(x);
     });
+  }
+
+  /**
+   * Charges CPU time a task spent "instantly" (work done synchronously at an
+   * op, e.g. a shell builtin): the task's times grow and the same amount
+   * moves from its CPU's idle time to user/system time (never more than the
+   * CPU has been idle, so per-CPU times still add up to the uptime).
+   */
+  chargeCpu(pid: number, ns: number, opts: { user?: number } = {}): void {
+    const t = this.byPid.get(pid);
+    if (!t) throw new KernelError('ESRCH');
+    const n = Math.floor(ns);
+    if (!(n > 0)) return;
+    this.sync();
+    const u = mulDiv(n, toShare(opts.user ?? 0.5), SHARE_ONE);
+    t.sum += n;
+    t.ut += u;
+    t.st += n - u;
+    if (!isRt(t)) t.vrt += mulDiv(n, NICE_0_LOAD, weightOf(t));
+    t.lastRan = this.k.now;
+    const cpu = this.s.cpus[t.cpu];
+    const take = Math.min(n, cpu.idle);
+    const tu = mulDiv(take, toShare(opts.user ?? 0.5), SHARE_ONE);
+    cpu.idle -= take;
+    if (t.nice > 0) cpu.nice += tu;
+    else cpu.user += tu;
+    cpu.system += take - tu;
+    cpu.rqTime += take;
+    this.rearm();
   }
 
   addFaults(pid: number, minflt: number, majflt = 0): void {

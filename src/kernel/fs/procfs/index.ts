@@ -2,12 +2,13 @@ import { KernelError } from '../../errors';
 import type { Kernel } from '../../kernel';
 import { LINUX_BANNER, PAGE_SIZE } from '../../types';
 import { padL } from '../../util/format';
-import { type DirNode, type DirTable, type FsCtx, type VNode, pdir, pfile, plink } from '../vnode';
+import { type DirNode, type DirTable, type FsCtx, pdir, pfile, plink } from '../vnode';
 import { mmProcEntries } from '../../mm/procfs';
 import { modulesProcEntries } from '../../modules/views';
 import { printkProcEntries } from '../../printk/procfs';
 import { procRootWithPids, schedProcEntries } from '../../sched/procfs';
 import { sysctlProcEntries } from '../../sysctl/procfs';
+import { staticProcEntries } from './static';
 
 /**
  * procfs: a table of generators, name -> render(state), like the kernel's
@@ -35,7 +36,7 @@ export function buildProcfs(k: Kernel): DirNode {
         .join(''),
     ),
     self: plink((ctx: FsCtx) => String(ctx.pid)),
-    sys: () => sysDir(k, ''),
+    ...staticProcEntries(k),
     ...mmProcEntries(k),
     ...schedProcEntries(k),
     ...printkProcEntries(k),
@@ -43,40 +44,6 @@ export function buildProcfs(k: Kernel): DirNode {
     ...modulesProcEntries(k),
   };
   return procRootWithPids(k, pdir(table));
-}
-
-function sysDir(k: Kernel, prefix: string): DirNode {
-  const children = (): Map<string, 'dir' | 'file'> => {
-    const out = new Map<string, 'dir' | 'file'>();
-    for (const name of k.sysctl.names()) {
-      if (prefix && !name.startsWith(prefix + '/')) continue;
-      const rest = prefix ? name.slice(prefix.length + 1) : name;
-      const i = rest.indexOf('/');
-      if (i < 0) out.set(rest, 'file');
-      else out.set(rest.slice(0, i), 'dir');
-    }
-    return out;
-  };
-  return {
-    type: 'dir',
-    mode: 0o555,
-    list: () => [...children().keys()].sort(),
-    lookup: (_ctx, name): VNode | undefined => {
-      const kind = children().get(name);
-      const full = prefix ? `${prefix}/${name}` : name;
-      if (kind === 'dir') return sysDir(k, full);
-      if (kind === 'file') {
-        return {
-          type: 'file',
-          mode: k.sysctl.mode(full),
-          read: () => `${k.sysctl.get(full)}\n`,
-          write: (_c, data) => k.sysctl.set(full, data),
-          size: () => 0,
-        };
-      }
-      return undefined;
-    },
-  };
 }
 
 /** LOAD_INT/LOAD_FRAC of a FIXED_1 (2048) fixed-point load value. */

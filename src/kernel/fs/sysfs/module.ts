@@ -1,0 +1,110 @@
+/**
+ * /sys/module: one directory per built-in module that has parameters or a
+ * version (param_sysfs_builtin), merged with the loaded modules' directories
+ * the module subsystem renders (moduleSysfsEntries).
+ */
+import { KernelError } from '../../errors';
+import type { Kernel } from '../../kernel';
+import { paramDefault } from '../../modules/effects';
+import { moduleSysfsEntries } from '../../modules/views';
+import type { DirNode, DirTable, FsCtx } from '../vnode';
+import builtins from '../../data/modules-builtin.json';
+import { type KTable, attr, kdir, wattr } from './kernfs';
+
+interface BuiltinModule {
+  name: string;
+  params: [string, string][];
+  version?: string;
+}
+
+/** Parameter values of built-in modules where the kernel's default is not the type's zero. */
+const BUILTIN_PARAMS: Record<string, string> = {
+  'printk.time': 'Y',
+  'printk.console_suspend': 'Y',
+  'printk.always_kmsg_dump': 'N',
+  'printk.ignore_loglevel': 'N',
+  'printk.console_no_auto_verbose': 'N',
+  'sysrq.sysrq_downtime_ms': '0',
+  'kernel.panic': '-1',
+  'kernel.panic_on_warn': '0',
+  'kernel.pause_on_oops': '0',
+  'vt.default_utf8': '1',
+  'vt.global_cursor_default': '-1',
+  'vt.cur_default': '2',
+  'vt.italic': '2',
+  'vt.underline': '3',
+  'vt.color': '7',
+  'workqueue.power_efficient': 'N',
+  'workqueue.disable_numa': 'N',
+  'rcupdate.rcu_expedited': '0',
+  'rcupdate.rcu_normal': '0',
+  'block.events_dfl_poll_msecs': '0',
+  'random.ratelimit_disable': '0',
+  'tcp_cubic.beta': '717',
+  'tcp_cubic.fast_convergence': '1',
+  'tcp_cubic.hystart': '1',
+  'tcp_cubic.hystart_detect': '3',
+  'tcp_cubic.hystart_low_window': '16',
+  'tcp_cubic.hystart_ack_delta_us': '2000',
+  'tcp_cubic.initial_ssthresh': '0',
+  'tcp_cubic.bic_scale': '41',
+  'tcp_cubic.tcp_friendliness': '1',
+  '8250.nr_uarts': '4',
+  '8250.skip_txen_test': '0',
+  '8250.share_irqs': '0',
+  'keyboard.brl_timeout': '300',
+  'keyboard.brl_nbchords': '1',
+};
+
+function paramValue(k: Kernel, mod: string, name: string, type: string): string {
+  const set = k.devices.attr(`module/${mod}/parameters/${name}`);
+  if (set !== undefined) return set;
+  if (mod === 'printk' && name === 'time') return 'Y';
+  return BUILTIN_PARAMS[`${mod}.${name}`] ?? paramDefault(mod, name, type);
+}
+
+/** param_set_bool() and friends for a written parameter. */
+function parseParam(type: string, data: string): string {
+  const v = data.replace(/\n$/, '');
+  if (type === 'bool' || type === 'invbool') {
+    if (/^(y|Y|1)$/.test(v)) return 'Y';
+    if (/^(n|N|0)$/.test(v)) return 'N';
+    throw new KernelError('EINVAL');
+  }
+  if (/^(int|uint|long|ulong|short|ushort|byte|ullong|hexint)$/.test(type)) {
+    if (!/^[+-]?(0x[0-9a-fA-F]+|\d+)$/.test(v)) throw new KernelError('EINVAL');
+    if (type.startsWith('u') && v.startsWith('-')) throw new KernelError('EINVAL');
+    return String(Number(v));
+  }
+  return v;
+}
+
+function builtinDir(k: Kernel, m: BuiltinModule): DirNode {
+  const t: KTable = {
+    uevent: wattr(() => undefined),
+  };
+  if (m.params.length) {
+    const p: KTable = {};
+    for (const [name, type] of m.params) {
+      p[name] = attr(() => `${paramValue(k, m.name, name, type)}\n`, {
+        mode: 0o644,
+        write: (data) => k.devices.setAttr(`module/${m.name}/parameters/${name}`, parseParam(type, data)),
+      });
+    }
+    t.parameters = kdir(p);
+  }
+  if (m.version) t.version = attr(() => `${m.version}\n`);
+  return kdir(t);
+}
+
+/** /sys/module */
+export function moduleDir(k: Kernel): DirNode {
+  const list = builtins as BuiltinModule[];
+  return kdir((ctx: FsCtx) => {
+    const t: DirTable = {};
+    for (const m of list) t[m.name] = () => builtinDir(k, m);
+    // the module subsystem owns the directories of loaded modules
+    if (k.modules) Object.assign(t, moduleSysfsEntries(k)(ctx));
+    return t;
+  });
+}

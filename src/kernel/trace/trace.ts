@@ -1,0 +1,1466 @@
+/**
+ * The tracing core (kernel/trace/): per-CPU ring buffers, the tracers (nop,
+ * function, function_graph), trace events with filters and triggers, kprobe
+ * events, trace_marker, and the renderings of trace / trace_pipe.
+ *
+ * Emission API for the rest of the model: funcEntry / funcExit / event /
+ * marker. Each starts with a boolean check, so callers may use them on hot
+ * paths: nothing is done while no tracer, event or probe is active.
+ */
+import { KernelError } from '../errors';
+import type { Kernel } from '../kernel';
+import { padL } from '../util/format';
+import {
+  COMMON_FIELDS,
+  type EventDef,
+  type FieldDef,
+  TRACE_STATIC,
+  field,
+  functionLines,
+  isBuiltinFunction,
+  moduleFunctions,
+  moduleNames,
+  staticEvent,
+  staticEvents,
+} from './data';
+import { type EventFields, type FilterFn, FilterParseError, compileFilter, filterErrorReadback, globToRegExp } from './filter';
+import { eventBytes, renderEvent } from './format';
+import { type KprobeDef, type ProbeRegs, type ProbeValue, ProbeError, argTypeInfo, kprobeLine, parseKprobe, renderProbeArgs } from './kprobes';
+
+export const TRACERS = ['nop', 'function', 'function_graph'] as const;
+export type TracerName = (typeof TRACERS)[number];
+export const TRACE_CLOCKS = ['local', 'global', 'counter', 'uptime', 'perf', 'mono', 'mono_raw', 'boot', 'tai', 'x86-tsc'];
+const NS_CLOCKS = new Set(['local', 'global', 'perf', 'mono', 'mono_raw', 'boot', 'tai']);
+/** buffer_size_kb before the ring buffer is first expanded, and after */
+const MIN_BUFFER_KB = 7;
+const DEFAULT_BUFFER_KB = 1408;
+/** usable bytes of a 4 KiB ring-buffer page */
+const PAGE_DATA = 4080;
+const ERROR_LOG_MAX = 16;
+const TRAMP = '0xffffffffc02cb000';
+const TRAMP_RET = '0xffffffffc02cb083';
+const DYN_EVENT_ID_BASE = 1708;
+/** call frames remembered per task, and tasks with frames (callers that never report exits stay bounded) */
+const MAX_FRAMES = 128;
+const MAX_FRAME_TASKS = 4096;
+const TRIGGER_HELP = '# Available triggers:\n# traceon traceoff snapshot stacktrace enable_event disable_event enable_hist disable_hist hist\n';
+
+/** Tracer-specific options (shown in trace_options while the tracer is current). */
+const TRACER_OPTIONS: Record<TracerName, [string, boolean][]> = {
+  nop: [
+    ['test_nop_accept', false],
+    ['test_nop_refuse', false],
+  ],
+  function: [
+    ['func_stack_trace', false],
+    ['func-no-repeats', false],
+  ],
+  function_graph: [
+    ['funcgraph-overrun', false],
+    ['funcgraph-cpu', true],
+    ['funcgraph-overhead', true],
+    ['funcgraph-proc', false],
+    ['funcgraph-duration', true],
+    ['funcgraph-abstime', false],
+    ['funcgraph-irqs', true],
+    ['funcgraph-tail', false],
+    ['sleep-time', true],
+  ],
+};
+
+/** One ring-buffer record (JSON-serialisable). */
+export interface TraceEntry {
+  /** global sequence number (trace_pipe stream position) */
+  s: number;
+  /** timestamp in trace_clock units (ns for the ns clocks) */
+  t: number;
+  c: number;
+  p: number;
+  /** irq-info flags, 5 chars ("....." / "d..2.") */
+  f: string;
+  /** fn: function entry; st: stack trace; ge/gr: graph entry/return; ev: event/print/kprobe line */
+  k: 'fn' | 'st' | 'ge' | 'gr' | 'ev';
+  /** function name, or the event payload */
+  a: string;
+  /** parent function (fn) */
+  b?: string;
+  /** graph depth */
+  d?: number;
+  /** graph return: call time */
+  x?: number;
+  st?: string[];
+  /** bytes in the ring buffer */
+  n: number;
+}
+
+interface CpuBuffer {
+  /** ring-buffer pages, oldest first; each holds up to PAGE_DATA bytes of entries */
+  pages: TraceEntry[][];
+  /** bytes used in the newest page */
+  lastBytes: number;
+  /** entries in the buffer */
+  count: number;
+  bytes: number;
+  overrun: number;
+  dropped: number;
+  read: number;
+  /** timestamp of the oldest event ever in the buffer since the last reset */
+  oldest: number;
+}
+
+interface EventState {
+  enabled: boolean;
+  filter?: string;
+  /** readback after a bad filter write */
+  filterError?: string;
+  triggers?: string[];
+}
+
+interface ProbeState {
+  def: KprobeDef;
+  id: number;
+  hits: number;
+  missed: number;
+}
+
+interface Frame {
+  fn: string;
+  parent: string;
+  traced: boolean;
+  graph: boolean;
+  depth: number;
+  t0: number;
+}
+
+export interface TraceState {
+  on: boolean;
+  tracer: TracerName;
+  clock: string;
+  bufferKb: number;
+  expanded: boolean;
+  options: Record<string, boolean>;
+  ftraceFilter: string[];
+  ftraceNotrace: string[];
+  graphFunctions: string[];
+  graphNotrace: string[];
+  ftracePids: number[];
+  maxGraphDepth: number;
+  cpumask: number;
+  events: Record<string, EventState>;
+  probes: ProbeState[];
+  nextDynId: number;
+  errorLog: string[];
+  cpus: CpuBuffer[];
+  seq: number;
+  counter: number;
+  cmdlines: [number, string][];
+  savedCmdlinesSize: number;
+  stacks: [number, Frame[]][];
+  tracingThresh: number;
+  /** set_event_pid / set_event_notrace_pid / set_ftrace_notrace_pid */
+  eventPids?: number[];
+  eventNotracePids?: number[];
+  ftraceNotracePids?: number[];
+  /** the snapshot buffer (absent: freed) */
+  snapshot?: CpuBuffer[];
+}
+
+export interface TraceLine {
+  seq: number;
+  /** the rendered line(s), without the final newline */
+  text: string;
+}
+
+export interface TraceSubscription {
+  /** seq of the first line delivered */
+  readonly startSeq: number;
+  /** lines at or after fromSeq that were no longer in the buffer */
+  readonly missed: number;
+  close(): void;
+}
+
+/** Optional context of an emission. */
+export interface EmitOpts {
+  /** irq-info flags (5 chars); defaults per kind */
+  flags?: string;
+  /** call stack (callers first after the function itself) for stack traces */
+  stack?: readonly string[];
+  /** function arguments in x86_64 argument-register order (kprobe fetch args) */
+  args?: readonly ProbeValue[];
+  /** return value (kretprobes) */
+  retval?: ProbeValue;
+}
+
+/** Global option names in trace_options order, with their defaults. */
+const GLOBAL_OPTIONS: readonly [string, boolean][] = TRACE_STATIC.traceOptions
+  .map((l): [string, boolean] => (l.startsWith('no') ? [l.slice(2), false] : [l, true]))
+  .filter(([n]) => !n.startsWith('test_nop_'));
+
+const DEFAULT_OPTIONS = (): Record<string, boolean> => {
+  const o: Record<string, boolean> = {};
+  for (const [n, v] of GLOBAL_OPTIONS) o[n] = v;
+  for (const t of TRACERS) for (const [n, v] of TRACER_OPTIONS[t]) o[n] = v;
+  return o;
+};
+
+function globMatcher(pat: string): (s: string) => boolean {
+  if (!/[*?[]/.test(pat)) return (s) => s === pat;
+  const re = globToRegExp(pat);
+  return (s) => re.test(s);
+}
+
+export class Trace {
+  private st: TraceState;
+  /** hot-path gates */
+  private fnActive = false;
+  private evActive = false;
+  private filterCache = new Map<string, FilterFn | null>();
+  private setCache = new Map<string, Set<string> | Set<number>>();
+  private subs = new Set<(l: TraceLine) => void>();
+  private fnModule?: Map<string, string>;
+
+  constructor(private readonly k: Kernel) {
+    this.st = this.fresh();
+  }
+
+  private fresh(): TraceState {
+    const cpus: CpuBuffer[] = [];
+    for (let c = 0; c < this.k.config.cpus; c++) cpus.push(emptyBuffer(0));
+    return {
+      on: true,
+      tracer: 'nop',
+      clock: 'global',
+      bufferKb: DEFAULT_BUFFER_KB,
+      expanded: false,
+      options: DEFAULT_OPTIONS(),
+      ftraceFilter: [],
+      ftraceNotrace: [],
+      graphFunctions: [],
+      graphNotrace: [],
+      ftracePids: [],
+      maxGraphDepth: 0,
+      cpumask: this.k.config.cpus >= 31 ? 2 ** this.k.config.cpus - 1 : (1 << this.k.config.cpus) - 1,
+      events: {},
+      probes: [],
+      nextDynId: DYN_EVENT_ID_BASE,
+      errorLog: [],
+      cpus,
+      seq: 1,
+      counter: 0,
+      cmdlines: [],
+      savedCmdlinesSize: 6552,
+      stacks: [],
+      tracingThresh: 0,
+    };
+  }
+
+  // ------------------------------------------------------------------ state
+
+  getState(): TraceState {
+    return JSON.parse(JSON.stringify(this.st)) as TraceState;
+  }
+
+  setState(s: TraceState | undefined): void {
+    this.st = s ? (JSON.parse(JSON.stringify(s)) as TraceState) : this.fresh();
+    this.filterCache.clear();
+    this.setCache.clear();
+    this.cmdMap = undefined;
+    this.stackMap = undefined;
+    this.updateGates();
+  }
+
+  private updateGates(): void {
+    const st = this.st;
+    this.fnActive = st.tracer !== 'nop' || st.probes.some((p) => this.evState(p.def.group, p.def.event)?.enabled);
+    this.evActive = Object.values(st.events).some((e) => e.enabled || (e.triggers?.length ?? 0) > 0);
+  }
+
+  // ------------------------------------------------------------------ control files
+
+  get tracingOn(): boolean {
+    return this.st.on;
+  }
+
+  setTracingOn(v: boolean): void {
+    this.st.on = v;
+  }
+
+  get currentTracer(): TracerName {
+    return this.st.tracer;
+  }
+
+  setTracer(name: string): void {
+    const t = name.trim();
+    if (!(TRACERS as readonly string[]).includes(t)) {
+      // blk and mmiotrace are listed but not modelled
+      throw new KernelError('EINVAL');
+    }
+    if (t !== this.st.tracer) {
+      this.st.tracer = t as TracerName;
+      this.st.stacks = [];
+      this.stackMap = undefined;
+      this.resetBuffers();
+    }
+    if (t !== 'nop') this.st.expanded = true;
+    this.updateGates();
+  }
+
+  get clock(): string {
+    return this.st.clock;
+  }
+
+  setClock(name: string): void {
+    const c = name.trim();
+    if (!TRACE_CLOCKS.includes(c)) throw new KernelError('EINVAL');
+    if (c !== this.st.clock) {
+      this.st.clock = c;
+      this.resetBuffers();
+    }
+  }
+
+  renderClock(): string {
+    return TRACE_CLOCKS.map((c) => (c === this.st.clock ? `[${c}]` : c)).join(' ') + '\n';
+  }
+
+  renderBufferSize(total: boolean): string {
+    const n = total ? this.k.config.cpus : 1;
+    if (!this.st.expanded) return `${MIN_BUFFER_KB * n} (expanded: ${this.st.bufferKb * n})\n`;
+    return `${this.st.bufferKb * n}\n`;
+  }
+
+  setBufferSizeKb(v: string): void {
+    const t = v.trim();
+    if (!/^\d+$/.test(t) || Number(t) === 0) throw new KernelError('EINVAL');
+    this.st.bufferKb = Number(t);
+    this.st.expanded = true;
+    for (const b of this.st.cpus) this.trim(b);
+  }
+
+  /** Bytes of data a CPU's ring buffer holds. */
+  capacityBytes(): number {
+    return this.capacityPages() * PAGE_DATA;
+  }
+
+  /** Pages of a CPU's ring buffer. */
+  capacityPages(): number {
+    const kb = this.st.expanded ? this.st.bufferKb : MIN_BUFFER_KB;
+    return Math.max(2, Math.ceil((kb * 1024) / 4096));
+  }
+
+  renderOptions(): string {
+    const o = this.st.options;
+    const lines: string[] = [];
+    for (const [name] of GLOBAL_OPTIONS) lines.push(o[name] ? name : `no${name}`);
+    for (const [n] of TRACER_OPTIONS[this.st.tracer]) lines.push(o[n] ? n : `no${n}`);
+    return lines.join('\n') + '\n';
+  }
+
+  /** Names of the option files (options/). */
+  optionNames(): readonly string[] {
+    return TRACE_STATIC.optionFiles;
+  }
+
+  option(name: string): boolean {
+    return !!this.st.options[name];
+  }
+
+  setOption(text: string): void {
+    let t = text.trim();
+    let v = true;
+    if (t.startsWith('no') && !(t in this.st.options)) {
+      t = t.slice(2);
+      v = false;
+    }
+    if (!(t in this.st.options) && !TRACE_STATIC.optionFiles.includes(t)) throw new KernelError('EINVAL');
+    if (t === 'test_nop_refuse') throw new KernelError('EINVAL');
+    this.st.options[t] = v;
+  }
+
+  renderCpumask(): string {
+    return this.st.cpumask.toString(16) + '\n';
+  }
+
+  setCpumask(v: string): void {
+    const t = v.trim().replace(/,/g, '');
+    if (!/^[0-9a-fA-F]+$/.test(t)) throw new KernelError('EINVAL');
+    this.st.cpumask = parseInt(t, 16) & ((1 << this.k.config.cpus) - 1);
+  }
+
+  get savedCmdlinesSize(): number {
+    return this.st.savedCmdlinesSize;
+  }
+
+  setSavedCmdlinesSize(v: string): void {
+    const t = v.trim();
+    if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > 32768) throw new KernelError('EINVAL');
+    this.st.savedCmdlinesSize = Number(t);
+    this.trimCmdlines();
+  }
+
+  get maxGraphDepth(): number {
+    return this.st.maxGraphDepth;
+  }
+
+  setMaxGraphDepth(v: string): void {
+    const t = v.trim();
+    if (!/^\d+$/.test(t)) throw new KernelError('EINVAL');
+    this.st.maxGraphDepth = Number(t);
+  }
+
+  get tracingThresh(): number {
+    return this.st.tracingThresh;
+  }
+
+  setTracingThresh(v: string): void {
+    const t = v.trim();
+    if (!/^\d+$/.test(t)) throw new KernelError('EINVAL');
+    this.st.tracingThresh = Number(t);
+  }
+
+  // ------------------------------------------------------------------ function filters
+
+  private fnToModule(): Map<string, string> {
+    if (!this.fnModule) {
+      const m = new Map<string, string>();
+      for (const mod of moduleNames()) for (const f of moduleFunctions(mod)) m.set(f, mod);
+      this.fnModule = m;
+    }
+    return this.fnModule;
+  }
+
+  /** Whether `fn` is traceable now: in available_filter_functions (built-in or a loaded module's). */
+  isTraceable(fn: string): boolean {
+    if (isBuiltinFunction(fn)) return true;
+    const mod = this.fnToModule().get(fn);
+    return mod !== undefined && this.k.modules.isLoaded(mod);
+  }
+
+  /** available_filter_functions as the kernel lists it (loaded modules only). */
+  renderAvailableFilterFunctions(): string {
+    const out: string[] = [];
+    for (const l of functionLines()) {
+      const sp = l.indexOf(' [');
+      if (sp < 0 || this.k.modules.isLoaded(l.slice(sp + 2, -1))) out.push(l);
+    }
+    return out.join('\n') + '\n';
+  }
+
+  private traceableNames(): string[] {
+    return functionLines()
+      .filter((l) => {
+        const sp = l.indexOf(' [');
+        return sp < 0 || this.k.modules.isLoaded(l.slice(sp + 2, -1));
+      })
+      .map((l) => {
+        const sp = l.indexOf(' [');
+        return sp < 0 ? l : l.slice(0, sp);
+      });
+  }
+
+  /**
+   * A write to set_ftrace_filter / set_ftrace_notrace / set_graph_function /
+   * set_graph_notrace: globs, `:mod:NAME`, `!` removal. Nothing matching => EINVAL.
+   */
+  writeFunctionList(which: 'ftraceFilter' | 'ftraceNotrace' | 'graphFunctions' | 'graphNotrace', data: string, append: boolean): void {
+    const cur = new Set(append ? this.st[which] : []);
+    let names: string[] | undefined;
+    for (const tok of data.split(/\s+/).filter((x) => x)) {
+      const neg = tok.startsWith('!');
+      const t = neg ? tok.slice(1) : tok;
+      let matched: string[];
+      const mod = /^(.*):mod:(.+)$/.exec(t);
+      if (mod) {
+        if (!this.k.modules.isLoaded(mod[2])) throw new KernelError('EINVAL');
+        const m = globMatcher(mod[1] || '*');
+        matched = moduleFunctions(mod[2]).filter(m);
+      } else if (t.includes(':')) {
+        // function triggers (func:traceoff ...) are not modelled
+        throw new KernelError('EINVAL');
+      } else {
+        names ??= this.traceableNames();
+        const m = globMatcher(t);
+        matched = /[*?[]/.test(t) ? names.filter(m) : this.isTraceable(t) ? [t] : [];
+      }
+      if (!matched.length && !neg) throw new KernelError('EINVAL');
+      for (const f of matched) {
+        if (neg) cur.delete(f);
+        else cur.add(f);
+      }
+    }
+    this.st[which] = [...cur];
+    this.setCache.delete(which);
+  }
+
+  renderFunctionList(which: 'ftraceFilter' | 'ftraceNotrace' | 'graphFunctions' | 'graphNotrace'): string {
+    const l = this.st[which];
+    if (!l.length) {
+      if (which === 'ftraceFilter' || which === 'graphFunctions') return '#### all functions enabled ####\n';
+      if (which === 'graphNotrace') return '#### no functions disabled ####\n';
+      return '';
+    }
+    return l.join('\n') + '\n';
+  }
+
+  private fset(which: 'ftraceFilter' | 'ftraceNotrace' | 'graphFunctions' | 'graphNotrace'): Set<string> {
+    let s = this.setCache.get(which) as Set<string> | undefined;
+    if (!s) this.setCache.set(which, (s = new Set(this.st[which])));
+    return s;
+  }
+
+  writeFtracePid(data: string, append: boolean): void {
+    const cur = new Set(append ? this.st.ftracePids : []);
+    for (const tok of data.split(/\s+/).filter((x) => x)) {
+      if (!/^\d+$/.test(tok)) throw new KernelError('EINVAL');
+      cur.add(Number(tok));
+    }
+    this.st.ftracePids = [...cur].sort((a, b) => a - b);
+    this.setCache.delete('pids');
+  }
+
+  renderFtracePid(): string {
+    return this.st.ftracePids.length ? this.st.ftracePids.join('\n') + '\n' : 'no pid\n';
+  }
+
+  /** set_event_pid, set_event_notrace_pid, set_ftrace_notrace_pid */
+  writePidList(which: 'eventPids' | 'eventNotracePids' | 'ftraceNotracePids', data: string, append: boolean): void {
+    const cur = new Set(append ? (this.st[which] ?? []) : []);
+    for (const tok of data.split(/\s+/).filter((x) => x)) {
+      if (!/^\d+$/.test(tok)) throw new KernelError('EINVAL');
+      cur.add(Number(tok));
+    }
+    this.st[which] = [...cur].sort((a, b) => a - b);
+  }
+
+  renderPidList(which: 'eventPids' | 'eventNotracePids' | 'ftraceNotracePids'): string {
+    const l = this.st[which] ?? [];
+    if (which === 'ftraceNotracePids' && !l.length) return 'no pid\n';
+    return l.map((p) => `${p}\n`).join('');
+  }
+
+  private eventPidOk(pid: number): boolean {
+    const only = this.st.eventPids;
+    if (only?.length && !only.includes(pid)) return false;
+    return !this.st.eventNotracePids?.includes(pid);
+  }
+
+  /** enabled_functions: the functions with the tracer's callback attached. */
+  renderEnabledFunctions(): string {
+    if (this.st.tracer === 'nop') return '';
+    const cb = this.st.tracer === 'function' ? 'function_trace_call+0x0/0x120' : 'ftrace_graph_func+0x0/0x40';
+    const f = this.fset('ftraceFilter');
+    const nt = this.fset('ftraceNotrace');
+    const names = f.size ? [...f] : this.traceableNames();
+    return names
+      .filter((n) => !nt.has(n))
+      .map((n) => `${n} (1)      \ttramp: ${TRAMP} (${cb}) ->${cb}\n`)
+      .join('');
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private evKey(system: string, name: string): string {
+    return `${system}:${name}`;
+  }
+
+  private evState(system: string, name: string): EventState | undefined {
+    return this.st.events[this.evKey(system, name)];
+  }
+
+  private evStateMut(system: string, name: string): EventState {
+    const key = this.evKey(system, name);
+    return (this.st.events[key] ??= { enabled: false });
+  }
+
+  /** An event's definition (static or kprobe). */
+  eventDef(system: string, name: string): EventDef | undefined {
+    const p = this.st.probes.find((x) => x.def.group === system && x.def.event === name);
+    if (p) return probeEventDef(p);
+    return staticEvent(system, name);
+  }
+
+  /** Every event in available_events order (dynamic events first). */
+  allEvents(): { system: string; name: string }[] {
+    const dyn = [...this.st.probes].reverse().map((p) => ({ system: p.def.group, name: p.def.event }));
+    return [...dyn, ...staticEvents().map((e) => ({ system: e.system, name: e.name }))];
+  }
+
+  systems(): string[] {
+    const s = new Set<string>();
+    for (const e of this.allEvents()) s.add(e.system);
+    s.add('ftrace');
+    return [...s].sort();
+  }
+
+  eventsOf(system: string): string[] {
+    const out = this.allEvents()
+      .filter((e) => e.system === system)
+      .map((e) => e.name);
+    if (system === 'ftrace') return ['function', 'funcgraph_entry', 'print'].filter((n) => staticEvent('ftrace', n));
+    return out;
+  }
+
+  renderAvailableEvents(): string {
+    return this.allEvents()
+      .map((e) => `${e.system}:${e.name}\n`)
+      .join('');
+  }
+
+  isEnabled(system: string, name: string): boolean {
+    return !!this.evState(system, name)?.enabled;
+  }
+
+  setEnabled(system: string, name: string, on: boolean): void {
+    if (!this.eventDef(system, name) || system === 'ftrace') throw new KernelError('EINVAL');
+    this.evStateMut(system, name).enabled = on;
+    if (on) this.st.expanded = true;
+    this.updateGates();
+  }
+
+  /** "0", "1" or "X" (mixed) over a set of events. */
+  renderEnable(events: { system: string; name: string }[]): string {
+    const on = events.filter((e) => this.isEnabled(e.system, e.name)).length;
+    return on === 0 ? '0\n' : on === events.length ? '1\n' : 'X\n';
+  }
+
+  writeEnable(events: { system: string; name: string }[], data: string): void {
+    const t = data.trim();
+    if (t !== '0' && t !== '1') throw new KernelError('EINVAL');
+    for (const e of events) this.setEnabled(e.system, e.name, t === '1');
+  }
+
+  renderSetEvent(): string {
+    return this.allEvents()
+      .filter((e) => this.isEnabled(e.system, e.name))
+      .map((e) => `${e.system}:${e.name}\n`)
+      .join('');
+  }
+
+  /** set_event: `sys:event`, `event`, `sys:*`, `sys:`, `*:*`, `!` to disable. */
+  writeSetEvent(data: string, append: boolean): void {
+    if (!append) for (const e of this.allEvents()) if (this.isEnabled(e.system, e.name)) this.setEnabled(e.system, e.name, false);
+    for (const tok of data.split(/\s+/).filter((x) => x)) {
+      const neg = tok.startsWith('!');
+      const t = neg ? tok.slice(1) : tok;
+      let sys = '*';
+      let ev = t;
+      const i = t.indexOf(':');
+      if (i >= 0) {
+        sys = t.slice(0, i) || '*';
+        ev = t.slice(i + 1) || '*';
+      }
+      const ms = globMatcher(sys);
+      const me = globMatcher(ev);
+      const hits = this.allEvents().filter((e) => ms(e.system) && me(e.name));
+      if (!hits.length) throw new KernelError('EINVAL');
+      for (const e of hits) this.setEnabled(e.system, e.name, !neg);
+    }
+  }
+
+  renderFilter(system: string, name: string): string {
+    const s = this.evState(system, name);
+    if (s?.filterError) return s.filterError;
+    return s?.filter ? `${s.filter}\n` : 'none\n';
+  }
+
+  /** Sets an event filter; "0" clears. A bad filter fails with EINVAL and is logged. */
+  writeFilter(system: string, name: string, data: string): void {
+    const def = this.eventDef(system, name);
+    if (!def) throw new KernelError('EINVAL');
+    const text = data.replace(/\n+$/, '').trim();
+    const s = this.evStateMut(system, name);
+    if (text === '0' || text === '') {
+      delete s.filter;
+      delete s.filterError;
+      this.filterCache.delete(this.evKey(system, name));
+      return;
+    }
+    try {
+      compileFilter(text, def.fields);
+    } catch (e) {
+      if (!(e instanceof FilterParseError)) throw e;
+      delete s.filter;
+      s.filterError = filterErrorReadback(text, e);
+      this.filterCache.delete(this.evKey(system, name));
+      this.logError('event filter parse error', e.text, text, e.pos);
+      throw new KernelError('EINVAL');
+    }
+    s.filter = text;
+    delete s.filterError;
+    this.filterCache.delete(this.evKey(system, name));
+  }
+
+  private filterFn(key: string, text: string | undefined, fields: readonly FieldDef[]): FilterFn | null {
+    if (!text) return null;
+    let f = this.filterCache.get(key);
+    if (f === undefined) {
+      try {
+        f = compileFilter(text, fields);
+      } catch {
+        f = null;
+      }
+      this.filterCache.set(key, f);
+    }
+    return f;
+  }
+
+  renderTrigger(system: string, name: string): string {
+    const t = this.evState(system, name)?.triggers ?? [];
+    return t.length ? t.map((x) => x + '\n').join('') : TRIGGER_HELP;
+  }
+
+  /** trigger: `CMD[:COUNT] [if FILTER]`, `!CMD` removes. CMD: traceon traceoff stacktrace snapshot. */
+  writeTrigger(system: string, name: string, data: string): void {
+    const def = this.eventDef(system, name);
+    if (!def) throw new KernelError('EINVAL');
+    const text = data.trim();
+    if (!text) return;
+    const m = /^(!)?(traceon|traceoff|stacktrace|snapshot)(?::(\d+))?(?:\s+if\s+(.+))?$/.exec(text);
+    if (!m) throw new KernelError('EINVAL');
+    const s = this.evStateMut(system, name);
+    const list = (s.triggers ??= []);
+    const cmd = m[2];
+    const idx = list.findIndex((x) => x.split(':')[0] === cmd);
+    if (m[1]) {
+      if (idx < 0) throw new KernelError('ENOENT');
+      list.splice(idx, 1);
+    } else {
+      if (idx >= 0) throw new KernelError('EEXIST');
+      if (m[4]) {
+        try {
+          compileFilter(m[4], def.fields);
+        } catch (e) {
+          if (e instanceof FilterParseError) {
+            this.logError('event filter parse error', e.text, m[4], e.pos);
+            throw new KernelError('EINVAL');
+          }
+          throw e;
+        }
+      }
+      list.push(`${cmd}:${m[3] ? `count=${m[3]}` : 'unlimited'}${m[4] ? ` if ${m[4]}` : ''}`);
+    }
+    this.updateGates();
+  }
+
+  /** The format file of an event. */
+  renderFormat(system: string, name: string): string {
+    const def = this.eventDef(system, name);
+    if (!def) throw new KernelError('ENOENT');
+    const line = (f: FieldDef): string => `\tfield:${f.decl};\toffset:${f.offset};\tsize:${f.size};\tsigned:${f.signed ? 1 : 0};\n`;
+    const common = def.fields.filter((f) => f.name.startsWith('common_'));
+    const own = def.fields.filter((f) => !f.name.startsWith('common_'));
+    return `name: ${def.name}\nID: ${def.id}\nformat:\n${common.map(line).join('')}\n${own.map(line).join('')}\nprint fmt: ${def.printFmt}\n`;
+  }
+
+  // ------------------------------------------------------------------ kprobes
+
+  renderKprobeEvents(): string {
+    return this.st.probes.map((p) => kprobeLine(p.def) + '\n').join('');
+  }
+
+  renderKprobeProfile(): string {
+    return this.st.probes.map((p) => `  ${p.def.event.padEnd(44, ' ')} ${padL(p.hits, 15)} ${padL(p.missed, 15)}\n`).join('');
+  }
+
+  /** A write to kprobe_events (or dynamic_events): one command per line; truncation clears all probes. */
+  writeKprobeEvents(data: string, append: boolean): void {
+    if (!append) {
+      if (this.st.probes.some((p) => this.isEnabled(p.def.group, p.def.event))) throw new KernelError('EBUSY');
+      for (const p of this.st.probes) delete this.st.events[this.evKey(p.def.group, p.def.event)];
+      this.st.probes = [];
+    }
+    for (const raw of data.split('\n')) {
+      const line = raw.replace(/#.*$/, '').trim();
+      if (!line) continue;
+      const cmd = line.split(/\s+/).join(' ');
+      let c;
+      try {
+        c = parseKprobe(cmd, (s) => this.isTraceable(s), this.k.config.cpus);
+      } catch (e) {
+        if (!(e instanceof ProbeError)) throw e;
+        this.logError('trace_kprobe', e.message, cmd, e.pos);
+        throw new KernelError(e.errno);
+      }
+      if (c.kind === 'del') {
+        const i = this.st.probes.findIndex((p) => p.def.event === c.event && (c.group === 'kprobes' || p.def.group === c.group));
+        if (i < 0) throw new KernelError('ENOENT');
+        const p = this.st.probes[i];
+        if (this.isEnabled(p.def.group, p.def.event)) throw new KernelError('EBUSY');
+        delete this.st.events[this.evKey(p.def.group, p.def.event)];
+        this.st.probes.splice(i, 1);
+        continue;
+      }
+      const d = c.def;
+      if (this.st.probes.some((p) => p.def.event === d.event && p.def.group === d.group) || staticEvent(d.group, d.event)) {
+        this.logError('trace_kprobe', 'Given group/event name is already used by another event', cmd, 0);
+        throw new KernelError('EEXIST');
+      }
+      this.st.probes.push({ def: d, id: this.st.nextDynId++, hits: 0, missed: 0 });
+    }
+    this.updateGates();
+  }
+
+  // ------------------------------------------------------------------ error_log
+
+  private logError(loc: string, msg: string, cmd: string, pos: number): void {
+    const ts = this.k.now;
+    const sec = Math.floor(ts / 1e9);
+    const usec = Math.floor((ts % 1e9) / 1e3);
+    const head = `[${padL(sec, 5)}.${String(usec).padStart(6, '0')}] ${loc}: error: ${msg}\n`;
+    this.st.errorLog.push(`${head}  Command: ${cmd}\n${' '.repeat(11 + pos)}^\n`);
+    if (this.st.errorLog.length > ERROR_LOG_MAX) this.st.errorLog.shift();
+  }
+
+  renderErrorLog(): string {
+    return this.st.errorLog.join('');
+  }
+
+  clearErrorLog(): void {
+    this.st.errorLog = [];
+  }
+
+  // ------------------------------------------------------------------ ring buffer
+
+  private clockNow(): number {
+    const c = this.st.clock;
+    if (NS_CLOCKS.has(c)) return this.k.now;
+    if (c === 'counter') return this.st.counter++;
+    if (c === 'uptime') return Math.floor(this.k.now / 4_000_000);
+    return Math.floor((this.k.now * 2596117) / 1_000_000);
+  }
+
+  /** Empties every CPU buffer (`echo > trace`, tracer or clock change). */
+  resetBuffers(): void {
+    const now = this.clockNow();
+    for (const b of this.st.cpus) {
+      Object.assign(b, emptyBuffer(now));
+    }
+  }
+
+  resetCpu(cpu: number): void {
+    const b = this.st.cpus[cpu];
+    if (!b) return;
+    Object.assign(b, emptyBuffer(b.oldest), { dropped: b.dropped });
+  }
+
+  /** Overwrites the oldest data when over capacity: a whole page at a time, like the kernel's ring buffer. */
+  private trim(b: CpuBuffer): void {
+    const pages = this.capacityPages();
+    while (b.pages.length > pages) {
+      const old = b.pages.shift() as TraceEntry[];
+      b.count -= old.length;
+      b.overrun += old.length;
+      for (const e of old) b.bytes -= e.n;
+    }
+  }
+
+  private cmdMap?: Map<number, string>;
+
+  private cmdlines(): Map<number, string> {
+    if (!this.cmdMap) this.cmdMap = new Map(this.st.cmdlines);
+    return this.cmdMap;
+  }
+
+  private saveCmdline(pid: number, comm: string): void {
+    if (pid === 0 || !this.st.options['record-cmd']) return;
+    const m = this.cmdlines();
+    if (m.get(pid) === comm) return;
+    m.delete(pid);
+    m.set(pid, comm);
+    this.trimCmdlines();
+    this.st.cmdlines = [...m];
+  }
+
+  private trimCmdlines(): void {
+    const m = this.cmdlines();
+    while (m.size > this.st.savedCmdlinesSize) m.delete(m.keys().next().value as number);
+    this.st.cmdlines = [...m];
+  }
+
+  /** The comm the trace shows for a pid (saved_cmdlines). */
+  commOf(pid: number): string {
+    if (pid === 0) return '<idle>';
+    return this.cmdlines().get(pid) ?? '<...>';
+  }
+
+  private record(e: Omit<TraceEntry, 's' | 't'>, at?: number): boolean {
+    const st = this.st;
+    if (!st.on) return false;
+    if (!(st.cpumask & (1 << e.c))) return false;
+    const b = st.cpus[e.c];
+    if (!b) return false;
+    st.expanded = true;
+    const entry = { s: st.seq, t: at ?? this.clockNow(), ...e } as TraceEntry;
+    const newPage = !b.pages.length || b.lastBytes + entry.n > PAGE_DATA;
+    if (newPage && !st.options.overwrite && b.pages.length >= this.capacityPages()) {
+      b.dropped++;
+      return false;
+    }
+    st.seq++;
+    if (!b.count && b.overrun === 0 && b.read === 0) b.oldest = entry.t;
+    if (newPage) {
+      b.pages.push([entry]);
+      b.lastBytes = entry.n;
+    } else {
+      b.pages[b.pages.length - 1].push(entry);
+      b.lastBytes += entry.n;
+    }
+    b.count++;
+    b.bytes += entry.n;
+    if (newPage) this.trim(b);
+    if (this.subs.size) {
+      const line = { seq: entry.s, text: this.renderLive(entry) };
+      for (const fn of [...this.subs]) fn(line);
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------------ emission API
+
+  /** Whether function entries/exits are wanted at all (a tracer or a kprobe is active). */
+  get functionsActive(): boolean {
+    return this.fnActive;
+  }
+
+  /** Whether any trace event is enabled or has a trigger. */
+  get eventsActive(): boolean {
+    return this.evActive;
+  }
+
+  private stackMap?: Map<number, Frame[]>;
+
+  private frames(pid: number): Frame[] {
+    if (!this.stackMap) this.stackMap = new Map(this.st.stacks);
+    let f = this.stackMap.get(pid);
+    if (!f) {
+      if (this.stackMap.size >= MAX_FRAME_TASKS) this.stackMap.delete(this.stackMap.keys().next().value as number);
+      this.stackMap.set(pid, (f = []));
+      this.st.stacks = [...this.stackMap];
+    }
+    if (f.length >= MAX_FRAMES) f.splice(0, f.length - MAX_FRAMES + 1);
+    return f;
+  }
+
+  /** Forgets a task's call frames (call when a task exits). */
+  forgetTask(pid: number): void {
+    if (!this.st.stacks.length) return;
+    if (!this.stackMap) this.stackMap = new Map(this.st.stacks);
+    if (this.stackMap.delete(pid)) this.st.stacks = [...this.stackMap];
+  }
+
+  private pidOk(pid: number): boolean {
+    if (this.st.ftraceNotracePids?.includes(pid)) return false;
+    if (!this.st.ftracePids.length) return true;
+    let s = this.setCache.get('pids') as Set<number> | undefined;
+    if (!s) this.setCache.set('pids', (s = new Set(this.st.ftracePids)));
+    return s.has(pid);
+  }
+
+  private passesFilter(fn: string): boolean {
+    const f = this.fset('ftraceFilter');
+    if (f.size && !f.has(fn)) return false;
+    return !this.fset('ftraceNotrace').has(fn);
+  }
+
+  /**
+   * A function was entered on `cpu` by task `pid` (`comm`), called from
+   * `parentFn`. Returns whether anything was recorded. Unknown functions
+   * (not in available_filter_functions nor a loaded module's) are ignored.
+   */
+  funcEntry(cpu: number, pid: number, comm: string, fn: string, parentFn: string, opts?: EmitOpts): boolean {
+    if (!this.fnActive) return false;
+    if (!this.isTraceable(fn)) return false;
+    const st = this.st;
+    this.saveCmdline(pid, comm);
+    const flags = opts?.flags ?? '.....';
+    let done = false;
+    // kprobes on the function entry (newest first, like the kernel's aggregated probe list)
+    for (let i = st.probes.length - 1; i >= 0; i--) {
+      const p = st.probes[i];
+      if (p.def.isReturn || p.def.symbol !== fn || !this.isEnabled(p.def.group, p.def.event)) continue;
+      done = this.probeHit(p, cpu, pid, comm, flags, { args: opts?.args, comm }, `(${fn}+0x${p.def.offset.toString(16)}/0x${symSize(fn).toString(16)})`) || done;
+    }
+    const frames = this.frames(pid);
+    const pidOk = this.pidOk(pid);
+    if (st.tracer === 'function') {
+      frames.push({ fn, parent: parentFn, traced: false, graph: false, depth: 0, t0: this.k.now });
+      if (!pidOk || !this.passesFilter(fn)) return done;
+      const rec = this.record({ c: cpu, p: pid, f: flags, k: 'fn', a: fn, b: parentFn, n: 32 });
+      if (rec && st.options.func_stack_trace) {
+        const stack = [TRAMP_RET, fn, ...(opts?.stack ?? [parentFn])];
+        this.record({ c: cpu, p: pid, f: flags, k: 'st', a: '', st: stack, n: 16 + 8 * stack.length });
+      }
+      return rec || done;
+    }
+    if (st.tracer === 'function_graph') {
+      const top = frames[frames.length - 1];
+      const inGraph = top?.graph ?? false;
+      const g = this.fset('graphFunctions');
+      const graph = inGraph || g.size === 0 || g.has(fn);
+      const notraceGraph = this.fset('graphNotrace').has(fn);
+      const depth = frames.filter((f) => f.traced).length;
+      const traced =
+        graph && !notraceGraph && pidOk && this.passesFilter(fn) && (st.maxGraphDepth === 0 || depth < st.maxGraphDepth) && !(top && !top.traced && top.graph === false && g.size > 0 && !g.has(fn));
+      frames.push({ fn, parent: parentFn, traced, graph: graph && !notraceGraph, depth, t0: this.k.now });
+      if (!traced) return done;
+      return this.record({ c: cpu, p: pid, f: flags, k: 'ge', a: fn, d: depth, n: 24 }) || done;
+    }
+    frames.push({ fn, parent: parentFn, traced: false, graph: false, depth: 0, t0: this.k.now });
+    return done;
+  }
+
+  /** The function `fn` returned after `durationNs` (kretprobes, function_graph). */
+  funcExit(cpu: number, pid: number, comm: string, fn: string, durationNs: number, opts?: EmitOpts): boolean {
+    if (!this.fnActive) return false;
+    if (!this.isTraceable(fn)) return false;
+    const st = this.st;
+    const frames = this.frames(pid);
+    let i = frames.length - 1;
+    while (i >= 0 && frames[i].fn !== fn) i--;
+    const frame = i >= 0 ? frames[i] : undefined;
+    if (i >= 0) frames.length = i;
+    const flags = opts?.flags ?? '.....';
+    let done = false;
+    for (let j = st.probes.length - 1; j >= 0; j--) {
+      const p = st.probes[j];
+      if (!p.def.isReturn || p.def.symbol !== fn || !this.isEnabled(p.def.group, p.def.event)) continue;
+      const parent = frame?.parent ?? 'entry_SYSCALL_64_after_hwframe';
+      const size = symSize(parent);
+      const off = retOffset(parent, size);
+      done =
+        this.probeHit(p, cpu, pid, comm, flags, { retval: opts?.retval, args: opts?.args, comm }, `(${parent}+0x${off.toString(16)}/0x${size.toString(16)} <- ${fn})`) || done;
+    }
+    if (st.tracer === 'function_graph' && frame?.traced) {
+      const now = this.clockNow();
+      this.saveCmdline(pid, comm);
+      return this.record({ c: cpu, p: pid, f: flags, k: 'gr', a: fn, d: frame.depth, x: now - durationNs, n: 48 }, now) || done;
+    }
+    return done;
+  }
+
+  private probeHit(p: ProbeState, cpu: number, pid: number, comm: string, flags: string, regs: ProbeRegs, where: string): boolean {
+    const def = probeEventDef(p);
+    const vals: EventFields = { common_pid: pid, common_cpu: cpu, common_comm: comm };
+    p.hits++;
+    const text = `${p.def.event}: ${where}${renderProbeArgs(p.def, regs)}`;
+    const s = this.evState(p.def.group, p.def.event);
+    const ff = this.filterFn(this.evKey(p.def.group, p.def.event), s?.filter, def.fields);
+    if (ff && !ff(vals)) return false;
+    this.saveCmdline(pid, comm);
+    return this.record({ c: cpu, p: pid, f: flags, k: 'ev', a: text, n: eventBytes(def, {}) });
+  }
+
+  /**
+   * A trace event fired (e.g. event(cpu, pid, comm, 'sched', 'sched_switch', {...})).
+   * Applies the event's filter and triggers; returns whether it was recorded.
+   */
+  event(cpu: number, pid: number, comm: string, system: string, name: string, fields: EventFields, opts?: EmitOpts): boolean {
+    if (!this.evActive) return false;
+    const key = this.evKey(system, name);
+    const s = this.st.events[key];
+    if (!s || (!s.enabled && !s.triggers?.length)) return false;
+    const def = this.eventDef(system, name);
+    const rec: EventFields = { ...fields, common_pid: pid, common_cpu: cpu, common_comm: comm };
+    let stack = false;
+    for (const t of s.triggers ?? []) {
+      const m = /^(\w+):(unlimited|count=(\d+))(?: if (.+))?$/.exec(t);
+      if (!m) continue;
+      if (m[4]) {
+        const tf = this.filterFn(`${key}#${t}`, m[4], def?.fields ?? COMMON_FIELDS);
+        if (tf && !tf(rec)) continue;
+      }
+      if (m[3] !== undefined) {
+        const n = Number(m[3]);
+        if (n <= 0) continue;
+        s.triggers = (s.triggers ?? []).map((x) => (x === t ? t.replace(/count=\d+/, `count=${n - 1}`) : x));
+      }
+      if (m[1] === 'traceon') this.st.on = true;
+      else if (m[1] === 'traceoff') this.st.on = false;
+      else if (m[1] === 'stacktrace') stack = true;
+      else if (m[1] === 'snapshot') this.takeSnapshot();
+    }
+    if (!s.enabled || !this.eventPidOk(pid)) return false;
+    const ff = this.filterFn(key, s.filter, def?.fields ?? COMMON_FIELDS);
+    if (ff && !ff(rec)) return false;
+    this.saveCmdline(pid, comm);
+    if (system === 'sched' && name === 'sched_switch') {
+      if (typeof fields.next_pid === 'number' && typeof fields.next_comm === 'string') this.saveCmdline(fields.next_pid, fields.next_comm);
+    }
+    const flags = opts?.flags ?? (system === 'sched' && /^sched_(switch|wakeup|waking|wakeup_new)$/.test(name) ? 'd..2.' : system === 'syscalls' ? '...1.' : '.....');
+    const ok = this.record({ c: cpu, p: pid, f: flags, k: 'ev', a: renderEvent(def, system, name, fields), n: eventBytes(def, fields) });
+    if (ok && stack) {
+      const st = [...(opts?.stack ?? [])];
+      this.record({ c: cpu, p: pid, f: flags, k: 'st', a: '', st, n: 16 + 8 * st.length });
+    }
+    return ok;
+  }
+
+  /** A write to trace_marker: a print event `tracing_mark_write: text`. */
+  marker(cpu: number, pid: number, comm: string, text: string): void {
+    if (!this.st.options.markers) throw new KernelError('EINVAL');
+    const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+    this.saveCmdline(pid, comm);
+    this.record({ c: cpu, p: pid, f: '.....', k: 'ev', a: `tracing_mark_write: ${body}`, n: 4 + Math.ceil((17 + body.length) / 4) * 4 });
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  private entriesSorted(cpu?: number): TraceEntry[] {
+    const all: TraceEntry[] = [];
+    this.st.cpus.forEach((b, c) => {
+      if (cpu === undefined || cpu === c) for (const p of b.pages) all.push(...p);
+    });
+    return all.sort((a, b) => a.t - b.t || a.s - b.s);
+  }
+
+  private timeStr(t: number): string {
+    if (NS_CLOCKS.has(this.st.clock)) {
+      const sec = Math.floor(t / 1e9);
+      const usec = Math.floor((t % 1e9) / 1e3);
+      return ` ${padL(sec, 5)}.${String(usec).padStart(6, '0')}`;
+    }
+    return ` ${padL(t, 12)}`;
+  }
+
+  private context(e: TraceEntry): string {
+    const comm = this.commOf(e.p);
+    const irq = this.st.options['irq-info'];
+    return `${padL(comm, 16)}-${String(e.p).padEnd(7, ' ')} [${String(e.c).padStart(3, '0')}] ${irq ? e.f : ''}${this.timeStr(e.t)}: `;
+  }
+
+  private renderEntry(e: TraceEntry): string {
+    const ctx = this.st.options['context-info'] ? this.context(e) : '';
+    switch (e.k) {
+      case 'fn':
+        return `${ctx}${e.a}${this.st.options['print-parent'] ? ` <-${e.b}` : ''}\n`;
+      case 'st':
+        return `${ctx}<stack trace>\n${(e.st ?? []).map((x) => ` => ${x}\n`).join('')}`;
+      case 'ge':
+        return `${ctx}${e.a}() {\n`;
+      case 'gr':
+        return `${ctx}} /* ${e.a} */\n`;
+      default:
+        return `${ctx}${e.a}\n`;
+    }
+  }
+
+  private renderLive(e: TraceEntry): string {
+    if (this.st.tracer === 'function_graph') {
+      const out = this.renderGraph([e], true, new GraphCursor()).replace(/\n$/, '');
+      return out;
+    }
+    return this.renderEntry(e).replace(/\n$/, '');
+  }
+
+  /** Header of the trace file (non-graph tracers). */
+  private header(cpu?: number): string {
+    const bufs = cpu === undefined ? this.st.cpus : [this.st.cpus[cpu]];
+    const entries = bufs.reduce((a, b) => a + b.count, 0);
+    const total = bufs.reduce((a, b) => a + b.count + b.overrun, 0);
+    let h = `# tracer: ${this.st.tracer}\n#\n# entries-in-buffer/entries-written: ${entries}/${total}   #P:${this.k.config.cpus}\n#\n`;
+    if (this.st.options['irq-info']) {
+      h +=
+        '#                                _-----=> irqs-off/BH-disabled\n' +
+        '#                               / _----=> need-resched\n' +
+        '#                              | / _---=> hardirq/softirq\n' +
+        '#                              || / _--=> preempt-depth\n' +
+        '#                              ||| / _-=> migrate-disable\n' +
+        '#                              |||| /     delay\n' +
+        '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n' +
+        '#              | |         |   |||||     |         |\n';
+    } else {
+      h += '#           TASK-PID     CPU#     TIMESTAMP  FUNCTION\n' + '#              | |         |         |         |\n';
+    }
+    return h;
+  }
+
+  private graphFlags(): { abs: boolean; cpu: boolean; proc: boolean; dur: boolean; overhead: boolean; tail: boolean } {
+    const o = this.st.options;
+    return {
+      abs: !!o['funcgraph-abstime'],
+      cpu: !!o['funcgraph-cpu'],
+      proc: !!o['funcgraph-proc'],
+      dur: !!o['funcgraph-duration'],
+      overhead: !!o['funcgraph-overhead'],
+      tail: !!o['funcgraph-tail'],
+    };
+  }
+
+  private graphHeader(): string {
+    const g = this.graphFlags();
+    let l1 = '#';
+    let l2 = '#';
+    if (g.abs) {
+      l1 += '     TIME       ';
+      l2 += '      |         ';
+    }
+    if (g.cpu) {
+      l1 += ' CPU';
+      l2 += ' |  ';
+    }
+    if (g.proc) {
+      l1 += '  TASK/PID       ';
+      l2 += '   |    |        ';
+    }
+    if (g.dur) {
+      l1 += '  DURATION   ';
+      l2 += '   |   |      ';
+    }
+    return `# tracer: function_graph\n#\n${l1}               FUNCTION CALLS\n${l2}               |   |   |   |\n`;
+  }
+
+  private graphCpuWidth(): number {
+    return String(this.k.config.cpus - 1).length;
+  }
+
+  private procCol(pid: number): string {
+    const comm = this.commOf(pid).slice(0, 7);
+    const s = `${comm}-${pid}`;
+    const spaces = Math.max(0, 14 - s.length);
+    return ' '.repeat(Math.floor(spaces / 2)) + s + ' '.repeat(spaces - Math.floor(spaces / 2));
+  }
+
+  /** function_graph output of `entries` (in buffer order). */
+  private renderGraph(entries: TraceEntry[], live: boolean, cur: GraphCursor): string {
+    const g = this.graphFlags();
+    const w = this.graphCpuWidth();
+    let out = '';
+    const nextOnCpu = new Map<number, number>();
+    if (!live) {
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const e = entries[i];
+        (e as TraceEntry & { _n?: number })._n = nextOnCpu.get(e.c);
+        nextOnCpu.set(e.c, i);
+      }
+    }
+    const skip = new Set<number>();
+    for (let i = 0; i < entries.length; i++) {
+      if (skip.has(i)) continue;
+      const e = entries[i];
+      const last = cur.lastPid.get(e.c);
+      cur.lastPid.set(e.c, e.p);
+      if (last !== undefined && last !== e.p) {
+        out += ` ------------------------------------------\n ${padL(e.c, w)}) ${this.procCol(last)} => ${this.procCol(e.p)}\n ------------------------------------------\n\n`;
+      }
+      let pre = '';
+      if (g.abs) pre += `${this.timeStr(e.t).slice(1)} |  `;
+      if (g.cpu) pre += ` ${padL(e.c, w)}) `;
+      if (g.proc) pre += `${this.procCol(e.p)} | `;
+      const dur = (ns: number): string => (g.dur ? `${g.overhead ? `${mark(ns)} ` : '  '}${graphDuration(ns)}|  ` : '');
+      const fill = g.dur ? '              |  ' : '';
+      if (e.k === 'ge') {
+        const ni = (e as TraceEntry & { _n?: number })._n;
+        const n = ni !== undefined ? entries[ni] : undefined;
+        if (n && n.k === 'gr' && n.p === e.p && n.a === e.a) {
+          skip.add(ni as number);
+          out += `${pre}${dur(n.t - (n.x ?? n.t))}${' '.repeat((e.d ?? 0) * 2)}${e.a}();\n`;
+          cur.depth.set(e.c, (e.d ?? 0) - 1);
+        } else {
+          out += `${pre}${fill}${' '.repeat((e.d ?? 0) * 2)}${e.a}() {\n`;
+          cur.depth.set(e.c, e.d ?? 0);
+        }
+      } else if (e.k === 'gr') {
+        out += `${pre}${dur(e.t - (e.x ?? e.t))}${' '.repeat((e.d ?? 0) * 2)}}${g.tail ? ` /* ${e.a} */` : ''}\n`;
+        cur.depth.set(e.c, (e.d ?? 0) - 1);
+      } else if (e.k === 'st') {
+        const ind = ' '.repeat(((cur.depth.get(e.c) ?? -1) + 1) * 2);
+        out += `${pre}${fill}${ind}/* <stack trace> */\n${(e.st ?? []).map((x) => ` => ${x}\n`).join('')}`;
+      } else {
+        const ind = ' '.repeat(((cur.depth.get(e.c) ?? -1) + 1) * 2);
+        out += `${pre}${fill}${ind}/* ${e.k === 'fn' ? `${e.a} <-${e.b}` : e.a} */\n`;
+      }
+    }
+    for (const e of entries) delete (e as TraceEntry & { _n?: number })._n;
+    return out;
+  }
+
+  /** The trace file (or per_cpu/cpuN/trace). */
+  renderTrace(cpu?: number): string {
+    const entries = this.entriesSorted(cpu);
+    if (this.st.tracer === 'function_graph') return this.graphHeader() + this.renderGraph(entries, false, new GraphCursor());
+    return this.header(cpu) + entries.map((e) => this.renderEntry(e)).join('');
+  }
+
+  /** trace_pipe: a consuming read of everything in the buffer (no header); '' when empty. */
+  readPipe(cpu?: number): string {
+    const entries = this.entriesSorted(cpu);
+    const out = this.st.tracer === 'function_graph' ? this.renderGraph(entries, false, new GraphCursor()) : entries.map((e) => this.renderEntry(e)).join('');
+    this.st.cpus.forEach((b, c) => {
+      if (cpu !== undefined && cpu !== c) return;
+      b.read += b.count;
+      Object.assign(b, { pages: [], lastBytes: 0, count: 0, bytes: 0 });
+    });
+    return out;
+  }
+
+  /** saved_cmdlines: "pid comm" of the remembered tasks. */
+  renderSavedCmdlines(): string {
+    return this.st.cmdlines.map(([p, c]) => `${p} ${c}\n`).join('');
+  }
+
+  // ------------------------------------------------------------------ snapshot
+
+  /** Swaps the main buffer with the snapshot buffer (allocating it), like `echo 1 > snapshot`. */
+  takeSnapshot(): void {
+    const empty = (): CpuBuffer[] => this.st.cpus.map(() => emptyBuffer(this.clockNow()));
+    const snap = this.st.snapshot ?? empty();
+    this.st.snapshot = this.st.cpus;
+    this.st.cpus = snap;
+  }
+
+  /** A write to snapshot: 0 frees, 1 allocates and swaps, anything else clears. */
+  writeSnapshot(data: string): void {
+    const t = data.trim();
+    if (!/^\d+$/.test(t)) throw new KernelError('EINVAL');
+    if (t === '0') delete this.st.snapshot;
+    else if (t === '1') this.takeSnapshot();
+    else if (this.st.snapshot) for (const b of this.st.snapshot) Object.assign(b, emptyBuffer(b.oldest));
+  }
+
+  renderSnapshot(): string {
+    const snap = this.st.snapshot;
+    if (!snap || snap.every((b) => !b.count)) {
+      return (
+        `# tracer: ${this.st.tracer}\n#\n#\n# * Snapshot is ${snap ? 'allocated' : 'freed'} *\n#\n# Snapshot commands:\n` +
+        '# echo 0 > snapshot : Clears and frees snapshot buffer\n' +
+        '# echo 1 > snapshot : Allocates snapshot buffer, if not already allocated.\n' +
+        '#                      Takes a snapshot of the main buffer.\n' +
+        '# echo 2 > snapshot : Clears snapshot buffer (but does not allocate or free)\n' +
+        "#                      (Doesn't have to be '2' works with any number that\n" +
+        "#                       is not a '0' or '1')\n"
+      );
+    }
+    const main = this.st.cpus;
+    this.st.cpus = snap;
+    try {
+      return this.renderTrace();
+    } finally {
+      this.st.cpus = main;
+    }
+  }
+
+  /** per_cpu/cpuN/stats */
+  renderStats(cpu: number): string {
+    const b = this.st.cpus[cpu];
+    if (!b) throw new KernelError('ENOENT');
+    const ts = (t: number): string => this.timeStr(t).slice(1);
+    return (
+      `entries: ${b.count}\noverrun: ${b.overrun}\ncommit overrun: 0\nbytes: ${b.bytes}\n` +
+      `oldest event ts: ${ts(b.pages[0]?.[0]?.t ?? b.oldest)}\nnow ts: ${ts(NS_CLOCKS.has(this.st.clock) ? this.k.now : this.st.counter)}\n` +
+      `dropped events: ${b.dropped}\nread events: ${b.read}\n`
+    );
+  }
+
+  /** Per-CPU accounting (for tests and tools). */
+  cpuStats(cpu: number): { entries: number; overrun: number; bytes: number; dropped: number; read: number } {
+    const b = this.st.cpus[cpu];
+    return { entries: b.count, overrun: b.overrun, bytes: b.bytes, dropped: b.dropped, read: b.read };
+  }
+
+  /** The next sequence number a recorded line will get. */
+  get nextSeq(): number {
+    return this.st.seq;
+  }
+
+  /**
+   * Live trace lines, numbered: first the lines still in the buffer with
+   * seq >= fromSeq (in seq order), then every new one as it is recorded. Not
+   * consuming (trace_pipe readers are unaffected). `missed` counts the
+   * numbers at or after fromSeq that were overwritten or consumed already.
+   */
+  subscribe(fromSeq: number | undefined, cb: (line: TraceLine) => void): TraceSubscription {
+    const from = fromSeq ?? this.st.seq;
+    const backlog = this.st.cpus
+      .flatMap((b) => b.pages.flat())
+      .filter((e) => e.s >= from)
+      .sort((a, b) => a.s - b.s);
+    const missed = Math.max(0, this.st.seq - from - backlog.length);
+    const startSeq = backlog.length ? backlog[0].s : this.st.seq;
+    for (const e of backlog) cb({ seq: e.s, text: this.renderLive(e) });
+    this.subs.add(cb);
+    return { startSeq, missed, close: () => void this.subs.delete(cb) };
+  }
+}
+
+function emptyBuffer(oldest: number): CpuBuffer {
+  return { pages: [], lastBytes: 0, count: 0, bytes: 0, overrun: 0, dropped: 0, read: 0, oldest };
+}
+
+class GraphCursor {
+  lastPid = new Map<number, number>();
+  depth = new Map<number, number>();
+}
+
+/** trace_find_mark: the overhead marker of a duration. */
+export function mark(ns: number): string {
+  if (ns > 1e9) return '$';
+  if (ns > 1e8) return '@';
+  if (ns > 1e7) return '*';
+  if (ns > 1e6) return '#';
+  if (ns > 1e5) return '!';
+  if (ns > 1e4) return '+';
+  return ' ';
+}
+
+/** trace_print_graph_duration: "852.423 us  " (usecs, up to 7 digits with the fraction). */
+export function graphDuration(ns: number): string {
+  const d = Math.max(0, Math.floor(ns));
+  const usecs = String(Math.floor(d / 1000));
+  const rem = d % 1000;
+  let s = usecs;
+  let len = usecs.length;
+  if (len < 7) {
+    const slen = Math.min(5, 8 - len);
+    const frac = String(rem).padStart(3, '0').slice(0, slen - 1);
+    s += `.${frac}`;
+    len += frac.length + 1;
+  }
+  s += ' us ';
+  for (let i = len; i < 8; i++) s += ' ';
+  return s;
+}
+
+/** Function sizes the reference kernel printed; others get a stable made-up size. */
+const SYM_SIZES: Record<string, number> = { do_sys_openat2: 0x170, __x64_sys_openat: 0xa0, vfs_read: 0x2b0, ksys_read: 0xe0 };
+const RET_OFFS: Record<string, number> = { __x64_sys_openat: 0x6a };
+
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export function symSize(sym: string): number {
+  return SYM_SIZES[sym] ?? 0x40 + (hash(sym) % 60) * 0x10;
+}
+
+function retOffset(sym: string, size: number): number {
+  return RET_OFFS[sym] ?? 5 + (hash(sym + '+ret') % Math.max(1, size - 8));
+}
+
+/** The event definition (format) of a kprobe event. */
+function probeEventDef(p: ProbeState): EventDef {
+  const d = p.def;
+  const fields: FieldDef[] = [...COMMON_FIELDS];
+  let off: number;
+  let fmt: string;
+  const fargs: string[] = [];
+  if (d.isReturn) {
+    fields.push(field('unsigned long __probe_func', 8, 8, false), field('unsigned long __probe_ret_ip', 16, 8, false));
+    off = 24;
+    fmt = '(%lx <- %lx)';
+    fargs.push('REC->__probe_func', 'REC->__probe_ret_ip');
+  } else {
+    fields.push(field('unsigned long __probe_ip', 8, 8, false));
+    off = 16;
+    fmt = '(%lx)';
+    fargs.push('REC->__probe_ip');
+  }
+  for (const a of d.args) {
+    const t = argTypeInfo(a.type);
+    fields.push(field(`${t.ctype} ${a.name}`, off, t.size, t.signed));
+    off += t.size;
+    fmt += ` ${a.name}=${t.fmt}`;
+    fargs.push(t.string ? `__get_str(${a.name})` : `REC->${a.name}`);
+  }
+  return { system: d.group, name: d.event, id: p.id, fields, printFmt: `"${fmt}", ${fargs.join(', ')}`, known: true };
+}

@@ -1,0 +1,22 @@
+import { ToolTable, type ToolSpec } from '../types';
+import { AWK_TOOLS } from './awk';
+import { FILE_TOOLS } from './files';
+import { GREP_TOOLS } from './grep';
+import { SED_TOOLS } from './sed';
+import { SYS_TOOLS } from './sys';
+import { TEXT_TOOLS } from './text';
+
+/**
+ * The tool table: name -> implementation. Each machine's shell gets its own
+ * table (no module-level mutable state); subsystems add their tools with
+ * `table.register({ name, dir, run })` (ps, free, dmesg, sysctl... belong to
+ * the subsystems that feed them).
+ */
+export const CORE_TOOLS: readonly ToolSpec[] = [...TEXT_TOOLS, ...FILE_TOOLS, ...SYS_TOOLS, ...GREP_TOOLS, ...SED_TOOLS, ...AWK_TOOLS];
+
+export function defaultToolTable(extra: readonly ToolSpec[] = []): ToolTable {
+  return new ToolTable().registerAll(CORE_TOOLS).registerAll(extra);
+}
+
+export { ToolTable };
+export type { ToolSpec };
