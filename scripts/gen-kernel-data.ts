@@ -14,7 +14,10 @@ const REF = path.resolve(process.argv[2] ?? path.join(ROOT, '..', 'shared', 'ref
 const OUT = path.join(ROOT, 'src', 'kernel', 'data');
 
 const read = (rel: string): string => fs.readFileSync(path.join(REF, rel), 'utf8');
-const lines = (rel: string): string[] => read(rel).split('\n').filter((l) => l.length > 0);
+const lines = (rel: string): string[] =>
+  read(rel)
+    .split('\n')
+    .filter((l) => l.length > 0);
 
 function write(name: string, data: unknown): void {
   fs.mkdirSync(OUT, { recursive: true });
@@ -62,7 +65,9 @@ function genSysctl(): void {
   // empty directories (e.g. fs/binfmt_misc, a mount point)
   const dirs = new Set<string>();
   for (const l of lines('proc/sys_ls_lR')) if (l.endsWith(':')) dirs.add(l.slice(0, -1).replace(/^\/proc\/sys\/?/, ''));
-  const emptyDirs = [...dirs].filter((d) => d && !entries.some(([n]) => n.startsWith(d + '/')) && !REF_NETDEVS.some((x) => d.endsWith('/' + x)));
+  const emptyDirs = [...dirs].filter(
+    (d) => d && !entries.some(([n]) => n.startsWith(d + '/')) && !REF_NETDEVS.some((x) => d.endsWith('/' + x)),
+  );
   write('sysctl.json', { entries, emptyDirs });
 }
 
@@ -81,7 +86,6 @@ function genKallsyms(): void {
     if (!base) base = a;
     text.push([Number(a - base), type, name]);
   }
-  const known = new Set(text.map((t) => t[2]));
   const ff = lines('tracefs/available_filter_functions').filter((n) => !n.includes('[') && !n.startsWith('__ftrace_invalid_address__'));
   // the head's text symbols are the start of the text; the filter functions are in address
   // order: continue after the last head symbol that is also a filter function
@@ -92,13 +96,11 @@ function genKallsyms(): void {
   let lastKnown = -1;
   for (let i = text.length - 1; i >= 0 && lastKnown < 0; i--) lastKnown = ffIndex.get(text[i][2]) ?? -1;
   const rest = ff.slice(lastKnown + 1);
-  const seen = new Set<string>();
   const names: string[] = [];
   for (const n of rest) {
     // duplicate static names are real (several `t show`), keep them but not back-to-back repeats
     if (names.length && names[names.length - 1] === n) continue;
     names.push(n);
-    seen.add(n);
   }
   // compact: head as [delta, type, name] rows, the rest as one space-separated string
   let prev = 0;
@@ -195,7 +197,13 @@ function genSysfs(): void {
   const slabs = [...new Set(kernelDirs.filter((n) => n.startsWith('slab/')).map((n) => n.split('/')[1]))];
   const attrsOf = (s: string): string[] => kernelDirs.filter((n) => n.startsWith(`slab/${s}/`)).map((n) => n.split('/')[2]);
   const slabAttrs = slabs.map(attrsOf).reduce((a, b) => (b.length > a.length ? b : a), [] as string[]);
-  const classes = [...new Set(lines('sysfs/find_class_maxdepth4').map((l) => l.split('/')[3]).filter(Boolean))];
+  const classes = [
+    ...new Set(
+      lines('sysfs/find_class_maxdepth4')
+        .map((l) => l.split('/')[3])
+        .filter(Boolean),
+    ),
+  ];
   write('sysfs.json', {
     queue: { nvme: queue('nvme0n1'), loop: queue('loop0') },
     kernelTop,
@@ -209,10 +217,13 @@ function genSysfs(): void {
 
 // ------------------------------------------------------------------ procfs tables
 function genProc(): void {
-  const cpuinfo = read('proc/cpuinfo').split('\n\n')[0].split('\n').map((l) => {
-    const i = l.indexOf(':');
-    return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 2)];
-  });
+  const cpuinfo = read('proc/cpuinfo')
+    .split('\n\n')[0]
+    .split('\n')
+    .map((l) => {
+      const i = l.indexOf(':');
+      return i < 0 ? [l, ''] : [l.slice(0, i), l.slice(i + 2)];
+    });
   const devices = read('proc/devices');
   const [chr, blk] = devices.split('\n\n');
   const parseDev = (s: string): [number, string][] =>

@@ -1076,7 +1076,25 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     if (argv.includes('-r')) sh.clearHash();
     return 0;
   },
-  trap: noop,
+  trap: (sh, env, argv, fds) => {
+    const args = argv.slice(1).filter((a) => a !== '--');
+    if (args.length === 0 || args[0] === '-p') {
+      if (sh.exitTrap !== null) out(fds, `trap -- ${shellQuote(sh.exitTrap)} EXIT\n`);
+      return 0;
+    }
+    if (args[0] === '-l') return 0;
+    const [action, ...sigs] = args.length === 1 ? ['-', ...args] : args;
+    for (const s of sigs) {
+      const name = s.toUpperCase().replace(/^SIG/, '');
+      if (name === 'EXIT' || name === '0') sh.exitTrap = action === '-' ? null : action;
+      else if (parseSignal(name) === undefined && !['ERR', 'DEBUG', 'RETURN'].includes(name)) {
+        err(sh, env, fds, `trap: ${s}: invalid signal specification`);
+        return 1;
+      }
+      // other signals: accepted, not delivered to the shell in this model
+    }
+    return 0;
+  },
   alias: noop,
   unalias: noop,
   shopt: noop,

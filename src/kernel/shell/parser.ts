@@ -284,7 +284,7 @@ export class Parser {
         if (!hasNl) e = s.length;
         let ln = s.slice(this.i, e);
         this.i = hasNl ? e + 1 : e;
-        this.line++;
+        if (hasNl) this.line++;
         if (h.strip) ln = ln.replace(/^\t+/, '');
         if (ln === h.delim) {
           found = true;
@@ -613,7 +613,7 @@ export class Parser {
   private subWord(a: number, b: number, q: boolean): Word {
     const parts: WordPart[] = [];
     const save = this.line;
-    this.lexParts(parts, q ? 'raw' : 'brace', a, b, q);
+    this.lexParts(parts, 'brace', a, b, q);
     this.line = save;
     return { parts, raw: this.src.slice(a, b), pos: this.outPos(a), line: this.lineAt(a) };
   }

@@ -664,6 +664,23 @@ export class Shell {
 
   // ------------------------------------------------------------------ environments
 
+  /** EXIT trap of the shell (`trap CMD EXIT`) */
+  exitTrap: string | null = null;
+
+  /** @internal runs the EXIT trap once (end of a `bash -c` run, or exit) */
+  *runExitTrap(fds: Fds): Co<void> {
+    const t = this.exitTrap;
+    if (t === null) return;
+    this.exitTrap = null;
+    const status = this.env.status;
+    try {
+      yield* this.runSource(this.env, t, fds);
+    } catch (e) {
+      if (!(e instanceof ExitSignal)) throw e;
+    }
+    this.env.status = status;
+  }
+
   /** @internal a forked copy of a shell process */
   fork(env: ShEnv, run = env.run): ShEnv {
     const vars = new Map<string, Var>();
@@ -1223,6 +1240,7 @@ export class Shell {
       try {
         for (const a of cmd.assigns) {
           const v = yield* this.expandString(env, a.value, true);
+          if (env.opts.xtrace) this.writeErr(fds, `+ ${a.name}${a.append ? '+' : ''}=${traceQuote(v)}\n`);
           const cur = this.lookupVar(env, a.name) ?? '';
           this.setVar(env, a.name, a.append ? cur + v : v);
         }
@@ -1323,6 +1341,8 @@ export class Shell {
     }
     const savedLoop = env.loopDepth;
     env.loopDepth = 0;
+    const savedFn = env.vars.get('FUNCNAME');
+    env.vars.set('FUNCNAME', { value: fn.name });
     let status: number;
     try {
       status = yield* this.evalCommand(env, fn.body, io);
@@ -1331,6 +1351,8 @@ export class Shell {
       else throw e;
     } finally {
       env.loopDepth = savedLoop;
+      if (savedFn) env.vars.set('FUNCNAME', savedFn);
+      else env.vars.delete('FUNCNAME');
       env.locals.pop();
       for (const [k, v] of scope) {
         if (v === undefined) env.vars.delete(k);
@@ -2269,11 +2291,14 @@ export class Execution {
       return;
     }
     this.co = (function* (): Co<number> {
+      let status: number;
       try {
-        return yield* sh.runSource(env, src, fds);
+        status = yield* sh.runSource(env, src, fds);
       } catch (e) {
         if (e instanceof FatalSignal && env.interactive) return e.status;
         if (e instanceof ExitSignal) {
+          env.status = e.status & 255;
+          yield* sh.runExitTrap(fds);
           sh.exited = e.status & 255;
           return e.status & 255;
         }
@@ -2281,6 +2306,12 @@ export class Execution {
         if (e instanceof ReturnSignal) return e.status;
         throw e;
       }
+      // a non-interactive run is a `bash -c`: its EXIT trap runs when it ends
+      if (!env.interactive) {
+        env.status = status;
+        yield* sh.runExitTrap(fds);
+      }
+      return status;
     })();
   }
 

@@ -424,11 +424,23 @@ export function customWrite(k: Kernel, sys: Sysctl, r: KnobRef, data: string, ct
     case 'net/ipv4/tcp_fastopen_key': {
       const m = /^([0-9a-fA-F]{1,8})-([0-9a-fA-F]{1,8})-([0-9a-fA-F]{1,8})-([0-9a-fA-F]{1,8})(?:,.*)?\s*$/s.exec(data);
       if (!m) throw new KernelError('EINVAL');
-      sys.commit(r, m.slice(1, 5).map((x) => x.toLowerCase().padStart(8, '0')).join('-'));
+      sys.commit(
+        r,
+        m
+          .slice(1, 5)
+          .map((x) => x.toLowerCase().padStart(8, '0'))
+          .join('-'),
+      );
       return true;
     }
     case 'net/ipv4/ip_forward':
-      return customWrite(k, sys, { ...r, path: 'net/ipv4/conf/all/forwarding', knob: { t: 'custom' }, store: 'net/ipv4/conf/all/forwarding' }, data, ctx);
+      return customWrite(
+        k,
+        sys,
+        { ...r, path: 'net/ipv4/conf/all/forwarding', knob: { t: 'custom' }, store: 'net/ipv4/conf/all/forwarding' },
+        data,
+        ctx,
+      );
     case 'net/ipv4/conf/*/forwarding':
     case 'net/ipv6/conf/*/forwarding':
     case 'net/ipv6/conf/*/disable_ipv6':

@@ -75,7 +75,7 @@ export function liveBinding(k: Kernel, r: KnobRef, sys?: Sysctl): Binding | unde
       return {
         get: () => (name === 'drop_caches' ? undefined : String(mm.getVmTunable?.(name))),
         set: (v) => mm.setVmTunable?.(name, first(v)),
-        only: name !== 'drop_caches',
+        only: true,
       };
     }
     return dirtyBinding(path, sys);
@@ -110,7 +110,11 @@ export function liveBinding(k: Kernel, r: KnobRef, sys?: Sysctl): Binding | unde
   return undefined;
 }
 
-function schedPair(k: Kernel, get: 'getPidMax' | 'getLastPid' | 'getThreadsMax', set: 'setPidMax' | 'setLastPid' | 'setThreadsMax'): Binding | undefined {
+function schedPair(
+  k: Kernel,
+  get: 'getPidMax' | 'getLastPid' | 'getThreadsMax',
+  set: 'setPidMax' | 'setLastPid' | 'setThreadsMax',
+): Binding | undefined {
   const s = k.sched as unknown as SchedHooks;
   if (typeof s[get] !== 'function' || typeof s[set] !== 'function') return undefined;
   return { get: () => String(s[get]?.()), set: (v) => s[set]?.(first(v)), only: true };

@@ -31,7 +31,7 @@ import {
   writeVec,
 } from './parse';
 import { customRead, customWrite } from './custom';
-import { DEV_PARENTS, TREE, devPath, knobOf, nameCmp, vecLen } from './tree';
+import { DEV_PARENTS, TREE, devPath, nameCmp, vecLen } from './tree';
 
 export interface SysctlState {
   /** changed values by storage path (internal representation) */
@@ -69,6 +69,8 @@ function uuidOf(r: Rng): string {
 
 export class Sysctl {
   private s: SysctlState;
+  /** boot-time defaults of this configuration, computed on first read (derived, not state) */
+  private readonly bootCache = new Map<string, string | undefined>();
 
   constructor(private readonly k: Kernel) {
     // boot_id: a random uuid fixed at boot (a stream of its own: the kernel's rng is not consumed)
@@ -80,18 +82,17 @@ export class Sysctl {
   /** The knob at `path` (e.g. "vm/swappiness"), or undefined. */
   ref(path: string): KnobRef | undefined {
     const e = TREE.entries.get(path);
-    if (e) return this.mkRef(path, e.mode, e.def);
+    if (e) return this.mkRef(path, e.mode, e.def, e.knob);
     const d = devPath(path);
     if (!d) return undefined;
     const [parent, dev, name] = d;
     if (!this.hasDev(dev) || !TREE.devKnobs.get(parent)?.includes(name)) return undefined;
     const tmpl = TREE.entries.get(`${parent}/default/${name}`);
     if (!tmpl) return undefined;
-    return { ...this.mkRef(path, tmpl.mode, tmpl.def), dev };
+    return { ...this.mkRef(path, tmpl.mode, tmpl.def, tmpl.knob), dev };
   }
 
-  private mkRef(path: string, mode: number, def: string | null): KnobRef {
-    const knob = knobOf(path, def);
+  private mkRef(path: string, mode: number, def: string | null, knob: Knob): KnobRef {
     const dir = path.slice(0, path.lastIndexOf('/'));
     const store = knob.data ? `${dir}/${knob.data}` : path;
     return { path, mode, knob, def, store };
@@ -144,7 +145,11 @@ export class Sysctl {
 
   /** The reference default in internal units, or what the machine's boot set. */
   private defaultInternal(store: string): string | null {
-    const boot = bootDefault(this.k, store);
+    let boot = this.bootCache.get(store);
+    if (boot === undefined && !this.bootCache.has(store)) {
+      boot = bootDefault(this.k, store);
+      this.bootCache.set(store, boot);
+    }
     if (boot !== undefined) return boot;
     const r = this.ref(store);
     if (!r) return null;
@@ -371,13 +376,9 @@ export class Sysctl {
     return { v: { ...this.s.v }, bootId: this.s.bootId, uuidSeq: this.s.uuidSeq, taint: this.s.taint };
   }
 
-  setState(s: SysctlState): void {
-    const legacy = s as unknown as { values?: Record<string, string> };
-    if (!s || !s.v) {
-      // a snapshot from before the full table: keep the defaults
-      void legacy;
-      return;
-    }
+  setState(s: SysctlState | undefined): void {
+    // snapshots from before the full table carry no changed values: keep the defaults
+    if (!s || !s.v) return;
     this.s = { v: { ...s.v }, bootId: s.bootId ?? this.s.bootId, uuidSeq: s.uuidSeq ?? 0, taint: s.taint ?? 0 };
   }
 }
@@ -393,7 +394,7 @@ export function checkPerm(ctx: FsCtx, mode: number, want: 4 | 2): void {
 /** Internal representation of a displayed default. */
 export function toInternal(knob: Knob, shown: string): string {
   const toks = defaultTokens(shown);
-  if (knob.t === 'str' || knob.t === 'custom' && !/^-?\d+(\s+-?\d+)*$/.test(shown.trim())) return shown;
+  if (knob.t === 'str' || (knob.t === 'custom' && !/^-?\d+(\s+-?\d+)*$/.test(shown.trim()))) return shown;
   if (knob.t !== 'int' && knob.t !== 'custom') return toks.join(' ');
   if (!knob.conv || knob.data) return toks.join(' ');
   return toks
@@ -463,7 +464,7 @@ function intConv(knob: Knob, min?: number | bigint, max?: number | bigint): (x: 
       };
     case 'userhz':
       return (x) => {
-        if (x.val > (U64_MAX >> 1n) / BigInt(HZ) * 100n) return 'EINVAL';
+        if (x.val > ((U64_MAX >> 1n) / BigInt(HZ)) * 100n) return 'EINVAL';
         if (x.neg && x.val !== 0n) return -1;
         const j = clockTToJiffies(Number(x.val));
         return j > INT_MAX ? 'EINVAL' : j;

@@ -11,6 +11,8 @@ export interface StaticEntry {
   mode: number;
   /** default as the reference read it (vectors space separated); null: unreadable */
   def: string | null;
+  /** its parser */
+  knob: Knob;
 }
 
 interface RawData {
@@ -50,7 +52,7 @@ function build(): Tree {
     return m;
   };
   for (const [path, mode, def] of raw.entries) {
-    entries.set(path, { path, mode, def });
+    entries.set(path, { path, mode, def, knob: knobOf(path, def) });
     const i = path.lastIndexOf('/');
     addDir(path.slice(0, i)).set(path.slice(i + 1), false);
   }
@@ -61,7 +63,11 @@ function build(): Tree {
     devKnobs.set(p, names.sort(nameCmp));
   }
   const sorted = new Map<string, [string, boolean][]>();
-  for (const [d, m] of dirs) sorted.set(d, [...m.entries()].sort((a, b) => nameCmp(a[0], b[0])));
+  for (const [d, m] of dirs)
+    sorted.set(
+      d,
+      [...m.entries()].sort((a, b) => nameCmp(a[0], b[0])),
+    );
   return { entries, dirs: sorted, devKnobs };
 }
 

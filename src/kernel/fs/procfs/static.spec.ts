@@ -95,7 +95,10 @@ describe('block device tables', () => {
     const k = boot();
     loadReferenceModules(k);
     const parts = read(k, 'partitions');
-    expect(parts).toBe('major minor  #blocks  name\n\n 254        0    8388608 vda\n 254        1    8387584 vda1\n' + ref('partitions').split('\n').slice(2).join('\n'));
+    expect(parts).toBe(
+      'major minor  #blocks  name\n\n 254        0    8388608 vda\n 254        1    8387584 vda1\n' +
+        ref('partitions').split('\n').slice(2).join('\n'),
+    );
     const ds = read(k, 'diskstats').split('\n').filter(Boolean);
     const refDs = ref('diskstats').split('\n').filter(Boolean);
     expect(ds.slice(-8)).toEqual(refDs.slice(-8));
@@ -148,7 +151,11 @@ describe('/proc/iomem and /proc/ioports', () => {
     const hidden = read(k, 'iomem', user(k)).split('\n')[0];
     expect(hidden).toBe('00000000-00000000 : Reserved');
     const io = read(k, 'ioports').split('\n');
-    expect(io.filter((l) => !/c0[0-9a-f]{2}-/.test(l))).toEqual(ref('ioports').split('\n').filter((l) => !/c0[0-9a-f]{2}-/.test(l)));
+    expect(io.filter((l) => !/c0[0-9a-f]{2}-/.test(l))).toEqual(
+      ref('ioports')
+        .split('\n')
+        .filter((l) => !/c0[0-9a-f]{2}-/.test(l)),
+    );
     expect(read(k, 'ioports', user(k)).split('\n')[0]).toBe('0000-0000 : PCI Bus 0000:00');
   });
 });

@@ -129,7 +129,8 @@ const TEXT_BASE = 0xffffffff81000000n;
 
 /** Type of a symbol known only by name (available_filter_functions): static helpers are 't'. */
 function symType(name: string): string {
-  if (name.includes('.') || /^(trace_event_raw_event_|perf_trace_|trace_raw_output_|__bpf_trace_|trace_event_get_offsets_)/.test(name)) return 't';
+  if (name.includes('.') || /^(trace_event_raw_event_|perf_trace_|trace_raw_output_|__bpf_trace_|trace_event_get_offsets_)/.test(name))
+    return 't';
   return 'T';
 }
 

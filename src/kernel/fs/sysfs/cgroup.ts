@@ -84,14 +84,23 @@ function cgroupDir(k: Kernel, path: string): DirNode {
       'cgroup.max.depth': attr(() => 'max\n', { write: (d) => checkMax(d) }),
       'cgroup.max.descendants': attr(() => 'max\n', { write: (d) => checkMax(d) }),
       'cgroup.pressure': attr(() => '1\n', { write: (d) => void (['0', '1'].includes(d.trim()) || inval()) }),
-      'cgroup.procs': attr(() => members.sort((a, b) => a - b).map((p) => `${p}\n`).join(''), {
-        write: (d) => {
-          const pid = Number(d.trim());
-          if (!Number.isInteger(pid) || !k.sched.task(pid)) throw new KernelError('ESRCH');
-          k.devices.moveToCgroup(pid, path);
+      'cgroup.procs': attr(
+        () =>
+          members
+            .sort((a, b) => a - b)
+            .map((p) => `${p}\n`)
+            .join(''),
+        {
+          write: (d) => {
+            const pid = Number(d.trim());
+            if (!Number.isInteger(pid) || !k.sched.task(pid)) throw new KernelError('ESRCH');
+            k.devices.moveToCgroup(pid, path);
+          },
         },
-      }),
-      'cgroup.stat': attr(() => `nr_descendants ${[...all].filter((p) => p !== path && p.startsWith(prefix)).length}\nnr_dying_descendants 0\n`),
+      ),
+      'cgroup.stat': attr(
+        () => `nr_descendants ${[...all].filter((p) => p !== path && p.startsWith(prefix)).length}\nnr_dying_descendants 0\n`,
+      ),
       'cgroup.subtree_control': attr(() => (kids.length || root ? `${subtree.join(' ')}\n` : '\n'), { write: (d) => checkControllers(d) }),
       'cgroup.threads': attr(() =>
         k.sched

@@ -37,7 +37,7 @@ export function cpuMask(cpus: readonly number[], nr: number): string {
 export function cpuRange(cpus: readonly number[]): string {
   const s = [...cpus].sort((a, b) => a - b);
   const out: string[] = [];
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     let j = i;
     while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
     out.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
@@ -173,7 +173,14 @@ export function cpuSysDir(k: Kernel): DirNode {
       kernel_max: val(8191),
       modalias: val(CPU_MODALIAS),
       power: () => powerDir(),
-      smt: kdir({ control: attr(() => 'notsupported\n', { write: () => { throw new KernelError('ENODEV'); } }), active: val(0) }),
+      smt: kdir({
+        control: attr(() => 'notsupported\n', {
+          write: () => {
+            throw new KernelError('ENODEV');
+          },
+        }),
+        active: val(0),
+      }),
       vulnerabilities: kdir(Object.fromEntries(vulns.map((v) => [v, val(VULN[v] ?? 'Not affected')]))),
       cpufreq: kdir({}),
     };

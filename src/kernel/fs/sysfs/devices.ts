@@ -173,7 +173,13 @@ export interface DevicesState {
 export const MODULE_REGISTRATIONS: Readonly<
   Record<string, { fs?: [string, boolean][]; blk?: [number, string][]; chr?: [number, string][]; misc?: [number, string][] }>
 > = {
-  ext4: { fs: [['ext3', false], ['ext2', false], ['ext4', false]] },
+  ext4: {
+    fs: [
+      ['ext3', false],
+      ['ext2', false],
+      ['ext4', false],
+    ],
+  },
   btrfs: { fs: [['btrfs', false]], misc: [[234, 'btrfs-control']] },
   vfat: { fs: [['vfat', false]] },
   msdos: { fs: [['msdos', false]] },
@@ -181,13 +187,31 @@ export const MODULE_REGISTRATIONS: Readonly<
   xfs: { fs: [['xfs', false]] },
   squashfs: { fs: [['squashfs', false]] },
   udf: { fs: [['udf', false]] },
-  fuse: { fs: [['fuseblk', false], ['fuse', true], ['fusectl', true]], chr: [], misc: [[229, 'fuse']] },
+  fuse: {
+    fs: [
+      ['fuseblk', false],
+      ['fuse', true],
+      ['fusectl', true],
+    ],
+    chr: [],
+    misc: [[229, 'fuse']],
+  },
   overlay: { fs: [['overlay', true]] },
-  nfs: { fs: [['nfs', true], ['nfs4', true]] },
+  nfs: {
+    fs: [
+      ['nfs', true],
+      ['nfs4', true],
+    ],
+  },
   autofs4: { fs: [['autofs', true]], misc: [[235, 'autofs']] },
   configfs: { fs: [['configfs', true]] },
   loop: { blk: [[7, 'loop']], misc: [[237, 'loop-control']] },
-  nvme_core: { chr: [[245, 'nvme-generic'], [246, 'nvme']] },
+  nvme_core: {
+    chr: [
+      [245, 'nvme-generic'],
+      [246, 'nvme'],
+    ],
+  },
 };
 
 /** The devices of one machine. */
@@ -244,7 +268,8 @@ export class Devices {
     ];
     let seq = 2;
     const byModule: Record<string, () => void> = {};
-    byModule.nvme = () => out.push({
+    byModule.nvme = () =>
+      out.push({
         name: 'nvme0n1',
         major: 259,
         minor: 0,
@@ -292,7 +317,15 @@ export class Devices {
     for (const d of this.disks()) {
       out.push({ name: d.name, major: d.major, minor: d.minor, sectors: d.sectors, disk: d, part: 0, start: 0 });
       d.parts.forEach((p, i) =>
-        out.push({ name: d.partName(i + 1), major: d.major, minor: d.minor + i + 1, sectors: p.sectors, disk: d, part: i + 1, start: p.start }),
+        out.push({
+          name: d.partName(i + 1),
+          major: d.major,
+          minor: d.minor + i + 1,
+          sectors: p.sectors,
+          disk: d,
+          part: i + 1,
+          start: p.start,
+        }),
       );
     }
     return out;
@@ -584,7 +617,10 @@ export class Devices {
   /** Character and block majors: [major, name], registration order. */
   majors(kind: 'chr' | 'blk'): [number, string][] {
     const d = procData as unknown as { chrdev: [number, string][]; blkdev: [number, string][] };
-    const out: [number, string][] = kind === 'chr' ? d.chrdev.map(([a, b]) => [a, b]) : [[VIRTBLK_MAJOR, 'virtblk'], ...d.blkdev.map(([a, b]) => [a, b] as [number, string])];
+    const out: [number, string][] =
+      kind === 'chr'
+        ? d.chrdev.map(([a, b]) => [a, b])
+        : [[VIRTBLK_MAJOR, 'virtblk'], ...d.blkdev.map(([a, b]) => [a, b] as [number, string])];
     for (const m of this.loadOrder()) for (const x of MODULE_REGISTRATIONS[m]?.[kind] ?? []) out.push([...x]);
     return out;
   }
@@ -648,7 +684,10 @@ const ETH_HLEN = 14;
  * and the answering RA, systemd-timesyncd's NTP polls (32 s doubling to
  * 2048 s) and the router's periodic unsolicited RAs.
  */
-export function backgroundTraffic(t: number, raPeriod: number): Required<Pick<NetTraffic, 'rxPackets' | 'rxBytes' | 'txPackets' | 'txBytes' | 'multicast'>> {
+export function backgroundTraffic(
+  t: number,
+  raPeriod: number,
+): Required<Pick<NetTraffic, 'rxPackets' | 'rxBytes' | 'txPackets' | 'txBytes' | 'multicast'>> {
   const r = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, multicast: 0 };
   if (t < LINK_UP_S) return r;
   const tx = (n: number, bytes: number): void => {

@@ -246,7 +246,14 @@ function blockEntries(k: Kernel): DevEntry[] {
         cls: 'block',
         name: pn,
         devt: { kind: 'block', major: d.major, minor },
-        uevent: () => [`MAJOR=${d.major}`, `MINOR=${minor}`, `DEVNAME=${pn}`, 'DEVTYPE=partition', `DISKSEQ=${d.diskseq}`, `PARTN=${i + 1}`],
+        uevent: () => [
+          `MAJOR=${d.major}`,
+          `MINOR=${minor}`,
+          `DEVNAME=${pn}`,
+          'DEVTYPE=partition',
+          `DISKSEQ=${d.diskseq}`,
+          `PARTN=${i + 1}`,
+        ],
         attrs: () => partAttrs(k, d, i),
       });
     });
@@ -304,7 +311,11 @@ function netAttrs(k: Kernel, d: NetDesc): KTable {
         if (!up()) throw new KernelError('EINVAL');
         return '1\n';
       },
-      { write: () => { throw new KernelError('EINVAL'); } },
+      {
+        write: () => {
+          throw new KernelError('EINVAL');
+        },
+      },
     ),
     carrier_changes: attr(() => `${up() ? (d.loopback ? 0 : 2) : 0}\n`),
     carrier_down_count: attr(() => `${up() && !d.loopback ? 1 : 0}\n`),
@@ -315,7 +326,15 @@ function netAttrs(k: Kernel, d: NetDesc): KTable {
       if (!up()) throw new KernelError('EINVAL');
       return '0\n';
     }),
-    duplex: virtio ? attr(() => (up() ? 'unknown\n' : (() => { throw new KernelError('EINVAL'); })())) : linkErr(),
+    duplex: virtio
+      ? attr(() =>
+          up()
+            ? 'unknown\n'
+            : (() => {
+                throw new KernelError('EINVAL');
+              })(),
+        )
+      : linkErr(),
     flags: attr(() => `0x${NET_FLAGS(d, up()).toString(16)}\n`, {
       write: (data) => {
         const v = kstrtoul(data.replace(/^0x/, ''), data.trim().startsWith('0x') ? 16 : 10);
@@ -342,8 +361,19 @@ function netAttrs(k: Kernel, d: NetDesc): KTable {
     phys_port_name: errattr('EOPNOTSUPP'),
     phys_switch_id: errattr('EOPNOTSUPP'),
     proto_down: val(0),
-    queues: kdir({ 'rx-0': kdir({ rps_cpus: val('0'), rps_flow_cnt: val(0) }), 'tx-0': kdir({ tx_timeout: val(0), xps_cpus: val('0'), tx_maxrate: val(0) }) }),
-    speed: virtio ? attr(() => (up() ? '-1\n' : (() => { throw new KernelError('EINVAL'); })())) : linkErr(),
+    queues: kdir({
+      'rx-0': kdir({ rps_cpus: val('0'), rps_flow_cnt: val(0) }),
+      'tx-0': kdir({ tx_timeout: val(0), xps_cpus: val('0'), tx_maxrate: val(0) }),
+    }),
+    speed: virtio
+      ? attr(() =>
+          up()
+            ? '-1\n'
+            : (() => {
+                throw new KernelError('EINVAL');
+              })(),
+        )
+      : linkErr(),
     statistics: kdir(Object.fromEntries(NET_STATS.map((s) => [s, attr(() => `${dv.netStats(d.name)[s]}\n`)]))),
     testing: val(0),
     threaded: attr(() => '0\n', { write: (data) => void kstrtoul(data) }),
@@ -410,7 +440,11 @@ function charDevices(k: Kernel): [string, string, number, number, string][] {
   for (let i = 0; i < 64; i++) out.push(['tty', `tty${i}`, 4, i, `virtual/tty/tty${i}`]);
   out.push(['tty', 'ttyS0', 4, 64, 'pnp0/00:04/tty/ttyS0']);
   for (let i = 1; i < 4; i++) out.push(['tty', `ttyS${i}`, 4, 64 + i, `platform/serial8250/tty/ttyS${i}`]);
-  out.push(['tty', 'tty', 5, 0, 'virtual/tty/tty'], ['tty', 'console', 5, 1, 'virtual/tty/console'], ['tty', 'ptmx', 5, 2, 'virtual/tty/ptmx']);
+  out.push(
+    ['tty', 'tty', 5, 0, 'virtual/tty/tty'],
+    ['tty', 'console', 5, 1, 'virtual/tty/console'],
+    ['tty', 'ptmx', 5, 2, 'virtual/tty/ptmx'],
+  );
   for (const [n, m] of [
     ['vcs', 0],
     ['vcs1', 1],
@@ -434,31 +468,116 @@ function charDevices(k: Kernel): [string, string, number, number, string][] {
 export function deviceEntries(k: Kernel): DevEntry[] {
   const out: DevEntry[] = [...blockEntries(k)];
   for (const d of k.devices.netdevs()) {
-    out.push({ path: d.devpath, cls: 'net', name: d.name, uevent: () => [`INTERFACE=${d.name}`, `IFINDEX=${d.ifindex}`], attrs: () => netAttrs(k, d) });
+    out.push({
+      path: d.devpath,
+      cls: 'net',
+      name: d.name,
+      uevent: () => [`INTERFACE=${d.name}`, `IFINDEX=${d.ifindex}`],
+      attrs: () => netAttrs(k, d),
+    });
   }
   out.push({
     path: LED_PARENT,
     cls: 'input',
     name: 'input0',
-    uevent: () => ['PRODUCT=11/1/1/ab41', 'NAME="AT Translated Set 2 keyboard"', 'PHYS="isa0060/serio0/input0"', 'PROP=0', 'EV=120013', 'KEY=402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe', 'MSC=10', 'LED=7', 'MODALIAS=input:b0011v0001p0001eAB41-e0,1,4,11,14,k71,72,73,74,75,76,77,79,7A,7B,7C,7D,7E,7F,80,8C,8E,8F,9B,9C,9D,9E,9F,A3,A4,A5,A6,AC,AD,B7,B8,B9,D9,E2,ram4,l0,1,2,sfw'],
+    uevent: () => [
+      'PRODUCT=11/1/1/ab41',
+      'NAME="AT Translated Set 2 keyboard"',
+      'PHYS="isa0060/serio0/input0"',
+      'PROP=0',
+      'EV=120013',
+      'KEY=402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe',
+      'MSC=10',
+      'LED=7',
+      'MODALIAS=input:b0011v0001p0001eAB41-e0,1,4,11,14,k71,72,73,74,75,76,77,79,7A,7B,7C,7D,7E,7F,80,8C,8E,8F,9B,9C,9D,9E,9F,A3,A4,A5,A6,AC,AD,B7,B8,B9,D9,E2,ram4,l0,1,2,sfw',
+    ],
     attrs: () => ({ name: val('AT Translated Set 2 keyboard'), phys: val('isa0060/serio0/input0'), uniq: val(''), properties: val(0) }),
   });
   for (const l of LED_NAMES) out.push({ path: `${LED_PARENT}/${l}`, cls: 'leds', name: l, attrs: () => ledAttrs(k, l) });
   for (const [cls, name, major, minor, path] of charDevices(k)) {
-    out.push({ path, cls, name, devt: { kind: 'char', major, minor }, uevent: () => [`MAJOR=${major}`, `MINOR=${minor}`, `DEVNAME=${devname(cls, name)}`] });
+    out.push({
+      path,
+      cls,
+      name,
+      devt: { kind: 'char', major, minor },
+      uevent: () => [`MAJOR=${major}`, `MINOR=${minor}`, `DEVNAME=${devname(cls, name)}`],
+    });
   }
-  out.push({ path: 'virtual/graphics/fbcon', cls: 'graphics', name: 'fbcon', attrs: () => ({ cursor_blink: attr(() => '1\n', { write: (d) => void kstrtoint(d) }), rotate: val(0), rotate_all: val(0) }) });
-  out.push({ path: 'virtual/vtconsole/vtcon0', cls: 'vtconsole', name: 'vtcon0', attrs: () => ({ bind: val(1), name: val('(S) dummy device') }) });
-  out.push({ path: 'pci0000:00/pci_bus/0000:00', cls: 'pci_bus', name: '0000:00', attrs: () => ({ cpuaffinity: val('ffffffff'), cpulistaffinity: val(`0-${Math.max(0, k.config.cpus - 1)}`), rescan: val('') }) });
-  for (let i = 0; i < 2; i++) out.push({ path: `virtual/thermal/cooling_device${i}`, cls: 'thermal', name: `cooling_device${i}`, attrs: () => ({ type: val('Processor'), max_state: val(0), cur_state: val(0) }) });
+  out.push({
+    path: 'virtual/graphics/fbcon',
+    cls: 'graphics',
+    name: 'fbcon',
+    attrs: () => ({ cursor_blink: attr(() => '1\n', { write: (d) => void kstrtoint(d) }), rotate: val(0), rotate_all: val(0) }),
+  });
+  out.push({
+    path: 'virtual/vtconsole/vtcon0',
+    cls: 'vtconsole',
+    name: 'vtcon0',
+    attrs: () => ({ bind: val(1), name: val('(S) dummy device') }),
+  });
+  out.push({
+    path: 'pci0000:00/pci_bus/0000:00',
+    cls: 'pci_bus',
+    name: '0000:00',
+    attrs: () => ({ cpuaffinity: val('ffffffff'), cpulistaffinity: val(`0-${Math.max(0, k.config.cpus - 1)}`), rescan: val('') }),
+  });
+  for (let i = 0; i < 2; i++)
+    out.push({
+      path: `virtual/thermal/cooling_device${i}`,
+      cls: 'thermal',
+      name: `cooling_device${i}`,
+      attrs: () => ({ type: val('Processor'), max_state: val(0), cur_state: val(0) }),
+    });
   out.push({ path: 'virtual/dmi/id', cls: 'dmi', name: 'id', attrs: () => dmiAttrs() });
   // wakeup sources of the platform devices (power button, RTC, keyboard, mouse, alarmtimer, ...)
-  const wakeups = ['LNXSYSTM:00/LNXPWRBN:00', 'pnp0/00:05', 'platform/i8042/serio0', 'platform/i8042/serio1', 'platform/alarmtimer.0.auto', 'LNXSYSTM:00/LNXSYBUS:00/PNP0A03:00', 'pnp0/00:02', 'pnp0/00:03', 'platform/reg-dummy'];
+  const wakeups = [
+    'LNXSYSTM:00/LNXPWRBN:00',
+    'pnp0/00:05',
+    'platform/i8042/serio0',
+    'platform/i8042/serio1',
+    'platform/alarmtimer.0.auto',
+    'LNXSYSTM:00/LNXSYBUS:00/PNP0A03:00',
+    'pnp0/00:02',
+    'pnp0/00:03',
+    'platform/reg-dummy',
+  ];
   wakeups.forEach((parent, i) =>
-    out.push({ path: `${parent}/wakeup/wakeup${i}`, cls: 'wakeup', name: `wakeup${i}`, attrs: () => ({ name: val(parent.split('/').pop() ?? ''), active_count: val(0), event_count: val(0), wakeup_count: val(0), expire_count: val(0), active_time_ms: val(0), total_time_ms: val(0), max_time_ms: val(0), last_change_ms: val(0), prevent_suspend_time_ms: val(0) }) }),
+    out.push({
+      path: `${parent}/wakeup/wakeup${i}`,
+      cls: 'wakeup',
+      name: `wakeup${i}`,
+      attrs: () => ({
+        name: val(parent.split('/').pop() ?? ''),
+        active_count: val(0),
+        event_count: val(0),
+        wakeup_count: val(0),
+        expire_count: val(0),
+        active_time_ms: val(0),
+        total_time_ms: val(0),
+        max_time_ms: val(0),
+        last_change_ms: val(0),
+        prevent_suspend_time_ms: val(0),
+      }),
+    }),
   );
-  out.push({ path: 'platform/reg-dummy/regulator.0', cls: 'regulator', name: 'regulator.0', attrs: () => ({ name: val('regulator-dummy'), type: val('unknown'), num_users: val(0), suspend_standby_state: val('disabled') }) });
-  if (k.modules?.isLoaded('nvme')) out.push({ path: 'virtual/nvme-subsystem/nvme-subsys0', cls: 'nvme-subsystem', name: 'nvme-subsys0', attrs: () => ({ subsysnqn: val('nqn.2019-08.org.qemu:nvme0'), model: val('QEMU NVMe Ctrl'), serial: val('nvme0'), iopolicy: val('numa') }) });
+  out.push({
+    path: 'platform/reg-dummy/regulator.0',
+    cls: 'regulator',
+    name: 'regulator.0',
+    attrs: () => ({ name: val('regulator-dummy'), type: val('unknown'), num_users: val(0), suspend_standby_state: val('disabled') }),
+  });
+  if (k.modules?.isLoaded('nvme'))
+    out.push({
+      path: 'virtual/nvme-subsystem/nvme-subsys0',
+      cls: 'nvme-subsystem',
+      name: 'nvme-subsys0',
+      attrs: () => ({
+        subsysnqn: val('nqn.2019-08.org.qemu:nvme0'),
+        model: val('QEMU NVMe Ctrl'),
+        serial: val('nvme0'),
+        iopolicy: val('numa'),
+      }),
+    });
   return out;
 }
 
@@ -478,7 +597,9 @@ function dmiAttrs(): KTable {
     chassis_type: val(1),
     chassis_vendor: val('QEMU'),
     chassis_version: val('pc-i440fx-8.0'),
-    modalias: val('dmi:bvnSeaBIOS:bvr1.16.2-debian-1.16.2-1:bd04/01/2014:br0.0:svnQEMU:pnStandardPC(i440FX+PIIX,1996):pvrpc-i440fx-8.0:cvnQEMU:ct1:cvrpc-i440fx-8.0:sku:'),
+    modalias: val(
+      'dmi:bvnSeaBIOS:bvr1.16.2-debian-1.16.2-1:bd04/01/2014:br0.0:svnQEMU:pnStandardPC(i440FX+PIIX,1996):pvrpc-i440fx-8.0:cvnQEMU:ct1:cvrpc-i440fx-8.0:sku:',
+    ),
     product_name: val('Standard PC (i440FX + PIIX, 1996)'),
     product_version: val('pc-i440fx-8.0'),
     sys_vendor: val('QEMU'),

@@ -39,7 +39,14 @@ function busEntries(k: Kernel): DevEntry[] {
     out.push({
       path,
       name: slot,
-      uevent: () => [...(driver ? [`DRIVER=${driver}`] : []), `PCI_CLASS=${cls.slice(2).replace(/^0+/, '')}`, `PCI_ID=${vendor.slice(2).toUpperCase()}:${device.slice(2).toUpperCase()}`, `PCI_SUBSYS_ID=1AF4:${subdev.slice(2).toUpperCase()}`, `PCI_SLOT_NAME=${slot}`, `MODALIAS=pci:v0000${vendor.slice(2).toUpperCase()}d0000${device.slice(2).toUpperCase()}sv00001AF4sd0000${subdev.slice(2).toUpperCase()}bc${cls.slice(2, 4).toUpperCase()}sc${cls.slice(4, 6).toUpperCase()}i${cls.slice(6, 8).toUpperCase()}`],
+      uevent: () => [
+        ...(driver ? [`DRIVER=${driver}`] : []),
+        `PCI_CLASS=${cls.slice(2).replace(/^0+/, '')}`,
+        `PCI_ID=${vendor.slice(2).toUpperCase()}:${device.slice(2).toUpperCase()}`,
+        `PCI_SUBSYS_ID=1AF4:${subdev.slice(2).toUpperCase()}`,
+        `PCI_SLOT_NAME=${slot}`,
+        `MODALIAS=pci:v0000${vendor.slice(2).toUpperCase()}d0000${device.slice(2).toUpperCase()}sv00001AF4sd0000${subdev.slice(2).toUpperCase()}bc${cls.slice(2, 4).toUpperCase()}sc${cls.slice(4, 6).toUpperCase()}i${cls.slice(6, 8).toUpperCase()}`,
+      ],
       attrs: () => {
         const t: KTable = {
           vendor: val(vendor),
@@ -59,22 +66,46 @@ function busEntries(k: Kernel): DevEntry[] {
       },
     });
   }
-  out.push({ path: 'pci0000:00/0000:00:03.0/virtio0', name: 'virtio0', uevent: () => ['DRIVER=virtio_blk', 'MODALIAS=virtio:d00000002v00001AF4'], attrs: () => virtioAttrs('0x0002', 'virtio_blk', 'pci0000:00/0000:00:03.0/virtio0') });
-  out.push({ path: 'pci0000:00/0000:00:04.0/virtio1', name: 'virtio1', uevent: () => ['DRIVER=virtio_net', 'MODALIAS=virtio:d00000001v00001AF4'], attrs: () => virtioAttrs('0x0001', 'virtio_net', 'pci0000:00/0000:00:04.0/virtio1') });
+  out.push({
+    path: 'pci0000:00/0000:00:03.0/virtio0',
+    name: 'virtio0',
+    uevent: () => ['DRIVER=virtio_blk', 'MODALIAS=virtio:d00000002v00001AF4'],
+    attrs: () => virtioAttrs('0x0002', 'virtio_blk', 'pci0000:00/0000:00:03.0/virtio0'),
+  });
+  out.push({
+    path: 'pci0000:00/0000:00:04.0/virtio1',
+    name: 'virtio1',
+    uevent: () => ['DRIVER=virtio_net', 'MODALIAS=virtio:d00000001v00001AF4'],
+    attrs: () => virtioAttrs('0x0001', 'virtio_net', 'pci0000:00/0000:00:04.0/virtio1'),
+  });
   out.push({ path: 'platform/i8042', name: 'i8042', uevent: () => ['DRIVER=i8042', 'MODALIAS=platform:i8042'] });
-  out.push({ path: 'platform/i8042/serio0', name: 'serio0', uevent: () => ['DRIVER=atkbd', 'SERIO_TYPE=06', 'SERIO_PROTO=00', 'SERIO_ID=00', 'SERIO_EXTRA=00', 'MODALIAS=serio:ty06pr00id00ex00'] });
+  out.push({
+    path: 'platform/i8042/serio0',
+    name: 'serio0',
+    uevent: () => ['DRIVER=atkbd', 'SERIO_TYPE=06', 'SERIO_PROTO=00', 'SERIO_ID=00', 'SERIO_EXTRA=00', 'MODALIAS=serio:ty06pr00id00ex00'],
+  });
   out.push({ path: 'platform/serial8250', name: 'serial8250', uevent: () => ['DRIVER=serial8250', 'MODALIAS=platform:serial8250'] });
-  out.push({ path: 'pnp0/00:04', name: '00:04', uevent: () => [] , attrs: () => ({ id: val('PNP0501') }) });
+  out.push({ path: 'pnp0/00:04', name: '00:04', uevent: () => [], attrs: () => ({ id: val('PNP0501') }) });
   out.push({ path: 'pnp0/00:05', name: '00:05', uevent: () => [], attrs: () => ({ id: val('PNP0b00') }) });
   for (let i = 0; i < k.config.cpus; i++) {
     const id = i.toString(16).padStart(2, '0');
-    out.push({ path: `LNXSYSTM:00/LNXCPU:${id}`, name: `LNXCPU:${id}`, uevent: () => ['MODALIAS=acpi:LNXCPU:'], attrs: () => ({ hid: val('LNXCPU'), path: val(`\\_PR_.CPU${i}`), modalias: val('acpi:LNXCPU:') }) });
+    out.push({
+      path: `LNXSYSTM:00/LNXCPU:${id}`,
+      name: `LNXCPU:${id}`,
+      uevent: () => ['MODALIAS=acpi:LNXCPU:'],
+      attrs: () => ({ hid: val('LNXCPU'), path: val(`\\_PR_.CPU${i}`), modalias: val('acpi:LNXCPU:') }),
+    });
   }
   const cpus = k.config.cpus === 1 ? '0' : `0-${k.config.cpus - 1}`;
   out.push({
     path: 'system/node/node0',
     name: 'node0',
-    attrs: () => ({ cpulist: val(cpus), cpumap: val(((1n << BigInt(k.config.cpus)) - 1n).toString(16)), distance: val(10), has_cpu: val('') }),
+    attrs: () => ({
+      cpulist: val(cpus),
+      cpumap: val(((1n << BigInt(k.config.cpus)) - 1n).toString(16)),
+      distance: val(10),
+      has_cpu: val(''),
+    }),
   });
   out.push({
     path: 'system/clocksource/clocksource0',
@@ -106,7 +137,27 @@ function virtioAttrs(device: string, driver: string, path: string): KTable {
 }
 
 /** Directories under /sys/devices that group devices without being one. */
-const GROUPING = new Set(['virtual', 'system', 'block', 'net', 'tty', 'rtc', 'mem', 'misc', 'vc', 'input', 'bdi', 'graphics', 'vtconsole', 'thermal', 'dmi', 'pci_bus', 'nvme', 'node', 'clocksource']);
+const GROUPING = new Set([
+  'virtual',
+  'system',
+  'block',
+  'net',
+  'tty',
+  'rtc',
+  'mem',
+  'misc',
+  'vc',
+  'input',
+  'bdi',
+  'graphics',
+  'vtconsole',
+  'thermal',
+  'dmi',
+  'pci_bus',
+  'nvme',
+  'node',
+  'clocksource',
+]);
 
 function allEntries(k: Kernel): DevEntry[] {
   return [...deviceEntries(k), ...busEntries(k)];
@@ -166,8 +217,14 @@ function classDir(k: Kernel): DirNode {
               throw new KernelError('EINVAL');
             });
           }
-          if (c === 'devcoredump') m.disabled = attr(() => `${k.devices.attr('class/devcoredump/disabled') ?? 0}\n`, { write: (d) => k.devices.setAttr('class/devcoredump/disabled', d.trim() === '1' ? '1' : '0') });
-          if (c === 'firmware') m.timeout = attr(() => `${k.devices.attr('class/firmware/timeout') ?? 60}\n`, { write: (d) => k.devices.setAttr('class/firmware/timeout', String(Math.max(0, parseInt(d, 10) || 0))) });
+          if (c === 'devcoredump')
+            m.disabled = attr(() => `${k.devices.attr('class/devcoredump/disabled') ?? 0}\n`, {
+              write: (d) => k.devices.setAttr('class/devcoredump/disabled', d.trim() === '1' ? '1' : '0'),
+            });
+          if (c === 'firmware')
+            m.timeout = attr(() => `${k.devices.attr('class/firmware/timeout') ?? 60}\n`, {
+              write: (d) => k.devices.setAttr('class/firmware/timeout', String(Math.max(0, parseInt(d, 10) || 0))),
+            });
           return m;
         });
     }
@@ -183,7 +240,8 @@ function devDir(k: Kernel): DirNode {
   const sub = (kind: 'char' | 'block'): DirNode =>
     kdir(() => {
       const t: KTable = {};
-      for (const e of deviceEntries(k)) if (e.devt?.kind === kind) t[`${e.devt.major}:${e.devt.minor}`] = link(rel(`dev/${kind}`, `devices/${e.path}`));
+      for (const e of deviceEntries(k))
+        if (e.devt?.kind === kind) t[`${e.devt.major}:${e.devt.minor}`] = link(rel(`dev/${kind}`, `devices/${e.path}`));
       return t;
     });
   return kdir({ block: () => sub('block'), char: () => sub('char') });
@@ -193,18 +251,47 @@ function busDir(k: Kernel): DirNode {
   const bus = (devs: () => [string, string][], drivers: string[]): DirNode =>
     kdir({
       devices: () => kdir(() => Object.fromEntries(devs().map(([n, p]) => [n, link(rel('bus/x/devices', `devices/${p}`))]))),
-      drivers: kdir(Object.fromEntries(drivers.map((d) => [d, kdir({ bind: wattr(() => undefined), unbind: wattr(() => undefined), uevent: wattr(() => undefined) })]))),
+      drivers: kdir(
+        Object.fromEntries(
+          drivers.map((d) => [d, kdir({ bind: wattr(() => undefined), unbind: wattr(() => undefined), uevent: wattr(() => undefined) })]),
+        ),
+      ),
       drivers_autoprobe: val(1),
       drivers_probe: wattr(() => undefined),
       uevent: wattr(() => undefined),
     });
   return kdir({
     cpu: () => bus(() => Array.from({ length: k.config.cpus }, (_, i) => [`cpu${i}`, `system/cpu/cpu${i}`]), ['processor']),
-    pci: () => bus(() => pciFunctions(k).map(([s]) => [s, `pci0000:00/${s}`]), ['ata_piix', 'piix4_smbus', 'virtio-pci', ...(k.modules?.isLoaded('nvme') ? ['nvme'] : [])]),
-    virtio: () => bus(() => [['virtio0', 'pci0000:00/0000:00:03.0/virtio0'], ['virtio1', 'pci0000:00/0000:00:04.0/virtio1']], ['virtio_blk', 'virtio_net']),
-    platform: () => bus(() => [['i8042', 'platform/i8042'], ['serial8250', 'platform/serial8250']], ['i8042', 'serial8250']),
+    pci: () =>
+      bus(
+        () => pciFunctions(k).map(([s]) => [s, `pci0000:00/${s}`]),
+        ['ata_piix', 'piix4_smbus', 'virtio-pci', ...(k.modules?.isLoaded('nvme') ? ['nvme'] : [])],
+      ),
+    virtio: () =>
+      bus(
+        () => [
+          ['virtio0', 'pci0000:00/0000:00:03.0/virtio0'],
+          ['virtio1', 'pci0000:00/0000:00:04.0/virtio1'],
+        ],
+        ['virtio_blk', 'virtio_net'],
+      ),
+    platform: () =>
+      bus(
+        () => [
+          ['i8042', 'platform/i8042'],
+          ['serial8250', 'platform/serial8250'],
+        ],
+        ['i8042', 'serial8250'],
+      ),
     serio: () => bus(() => [['serio0', 'platform/i8042/serio0']], ['atkbd']),
-    pnp: () => bus(() => [['00:04', 'pnp0/00:04'], ['00:05', 'pnp0/00:05']], ['serial', 'rtc_cmos']),
+    pnp: () =>
+      bus(
+        () => [
+          ['00:04', 'pnp0/00:04'],
+          ['00:05', 'pnp0/00:05'],
+        ],
+        ['serial', 'rtc_cmos'],
+      ),
     node: () => bus(() => [['node0', 'system/node/node0']], []),
     clocksource: () => bus(() => [['clocksource0', 'system/clocksource/clocksource0']], []),
   });

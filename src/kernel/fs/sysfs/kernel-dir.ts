@@ -102,8 +102,7 @@ function thpDir(k: Kernel): DirNode {
 }
 
 function hugepagesDir(k: Kernel): DirNode {
-  const sys = (name: string) =>
-    attr(() => `${k.sysctl.value(`vm/${name}`)}\n`, { write: (d) => k.sysctl.write(`vm/${name}`, d) });
+  const sys = (name: string) => attr(() => `${k.sysctl.value(`vm/${name}`)}\n`, { write: (d) => k.sysctl.write(`vm/${name}`, d) });
   const dv = k.devices;
   const g = 'kernel/mm/hugepages/hugepages-1048576kB/';
   const gig = (name: string) =>
@@ -258,8 +257,15 @@ function notes(): string {
     const pad = (s: string): string => s + '\0'.repeat((4 - (s.length % 4)) % 4);
     return le(name.length + 1) + le(desc.length) + le(type) + pad(name + '\0') + pad(desc);
   };
-  const buildId = '\u00b5\u0072\u0013\u00e6\u0044\u009f\u00d0\u0029\u0077\u00a1\u0038\u0012\u00ce\u0005\u0042\u006b\u00f1\u0039\u0020\u00dd';
-  return note('Xen', 6, 'linux\0') + note('Xen', 7, '2.6\0') + note('Xen', 5, 'xen-3.0\0') + note('GNU', 3, buildId) + note('Linux', 0x100, '6.1.0-56-amd64\0');
+  const buildId =
+    '\u00b5\u0072\u0013\u00e6\u0044\u009f\u00d0\u0029\u0077\u00a1\u0038\u0012\u00ce\u0005\u0042\u006b\u00f1\u0039\u0020\u00dd';
+  return (
+    note('Xen', 6, 'linux\0') +
+    note('Xen', 7, '2.6\0') +
+    note('Xen', 5, 'xen-3.0\0') +
+    note('GNU', 3, buildId) +
+    note('Linux', 0x100, '6.1.0-56-amd64\0')
+  );
 }
 
 /** /sys/kernel */
@@ -290,16 +296,29 @@ export function kernelDir(k: Kernel, extra: KTable): DirNode {
         transparent_hugepage: () => thpDir(k),
         hugepages: () => hugepagesDir(k),
         ksm: () => ksmDir(k),
-        swap: kdir({ vma_ra_enabled: attr(() => `${dv.attr('kernel/mm/swap/vma_ra_enabled') ?? 'true'}\n`, { write: (d) => dv.setAttr('kernel/mm/swap/vma_ra_enabled', /^(y|1|t|on)/i.test(d.trim()) ? 'true' : 'false') }) }),
+        swap: kdir({
+          vma_ra_enabled: attr(() => `${dv.attr('kernel/mm/swap/vma_ra_enabled') ?? 'true'}\n`, {
+            write: (d) => dv.setAttr('kernel/mm/swap/vma_ra_enabled', /^(y|1|t|on)/i.test(d.trim()) ? 'true' : 'false'),
+          }),
+        }),
         numa: kdir({ demotion_enabled: rwNum(k, 'kernel/mm/numa/demotion_enabled', 'false') }),
-        lru_gen: kdir({ enabled: attr(() => `${dv.attr('kernel/mm/lru_gen/enabled') ?? '0x0000'}\n`, { write: (d) => dv.setAttr('kernel/mm/lru_gen/enabled', `0x${kstrtoul(d.replace(/^0x/, ''), 16).toString(16).padStart(4, '0')}`) }), min_ttl_ms: rwNum(k, 'kernel/mm/lru_gen/min_ttl_ms', '0') }),
+        lru_gen: kdir({
+          enabled: attr(() => `${dv.attr('kernel/mm/lru_gen/enabled') ?? '0x0000'}\n`, {
+            write: (d) => dv.setAttr('kernel/mm/lru_gen/enabled', `0x${kstrtoul(d.replace(/^0x/, ''), 16).toString(16).padStart(4, '0')}`),
+          }),
+          min_ttl_ms: rwNum(k, 'kernel/mm/lru_gen/min_ttl_ms', '0'),
+        }),
       }),
       slab: () => slabDir(k),
       irq: () => irqDir(k),
       btf: kdir(() => Object.fromEntries(['vmlinux', ...loaded].map((m) => [m, { ...attr(() => 'BTF', { mode: 0o444 }), size: () => 0 }]))),
       reboot: kdir({
-        mode: attr(() => `${dv.attr('kernel/reboot/mode') ?? 'cold'}\n`, { write: (d) => setChoice(k, 'kernel/reboot/mode', d, ['cold', 'warm', 'hard', 'soft', 'gpio']) }),
-        type: attr(() => `${dv.attr('kernel/reboot/type') ?? 'acpi'}\n`, { write: (d) => setChoice(k, 'kernel/reboot/type', d, ['bios', 'acpi', 'kbd', 'triple', 'efi', 'pci']) }),
+        mode: attr(() => `${dv.attr('kernel/reboot/mode') ?? 'cold'}\n`, {
+          write: (d) => setChoice(k, 'kernel/reboot/mode', d, ['cold', 'warm', 'hard', 'soft', 'gpio']),
+        }),
+        type: attr(() => `${dv.attr('kernel/reboot/type') ?? 'acpi'}\n`, {
+          write: (d) => setChoice(k, 'kernel/reboot/type', d, ['bios', 'acpi', 'kbd', 'triple', 'efi', 'pci']),
+        }),
         cpu: rwNum(k, 'kernel/reboot/cpu', '0', (v) => v < k.config.cpus),
         force: rwNum(k, 'kernel/reboot/force', '0', (v) => v <= 1),
       }),

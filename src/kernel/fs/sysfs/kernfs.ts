@@ -132,10 +132,16 @@ function throwInval(): never {
 
 /** A uevent attribute: shows the environment, accepts synthetic events ("add", "change", ...). */
 export function uevent(env: () => string[]): FileNode {
-  return attr(() => env().map((l) => `${l}\n`).join(''), {
-    write: (d) => {
-      const a = d.trim().split(/\s+/)[0];
-      if (!['add', 'remove', 'change', 'move', 'online', 'offline', 'bind', 'unbind'].includes(a)) throw new KernelError('EINVAL');
+  return attr(
+    () =>
+      env()
+        .map((l) => `${l}\n`)
+        .join(''),
+    {
+      write: (d) => {
+        const a = d.trim().split(/\s+/)[0];
+        if (!['add', 'remove', 'change', 'move', 'online', 'offline', 'bind', 'unbind'].includes(a)) throw new KernelError('EINVAL');
+      },
     },
-  });
+  );
 }

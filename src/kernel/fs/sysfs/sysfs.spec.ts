@@ -121,7 +121,12 @@ describe('block devices', () => {
       const i = l.indexOf(': ');
       expect(`${l.slice(0, i)}: ${read(k, l.slice(0, i)).replace(/\n$/, '')}`).toBe(l);
     }
-    const names = (d: string): string[] => k.vfs.readdir(root(k), `/sys/block/${d}/queue`).map((e) => e.name).filter((n) => n !== 'iosched').sort();
+    const names = (d: string): string[] =>
+      k.vfs
+        .readdir(root(k), `/sys/block/${d}/queue`)
+        .map((e) => e.name)
+        .filter((n) => n !== 'iosched')
+        .sort();
     expect(names('vda')).toEqual(names('nvme0n1'));
     const vals = ref('sysfs/block_nvme0n1_values.txt').split('== ').filter(Boolean);
     for (const v of vals) {
@@ -274,7 +279,9 @@ describe('/sys/kernel', () => {
   it('lists the reference /sys/kernel entries (depth 2, besides slab caches)', () => {
     const k = boot();
     loadReferenceModules(k);
-    const theirs = refLines('sysfs/find_kernel_maxdepth4_xdev').filter((l) => l.split('/').length <= 5 && !l.startsWith('/sys/kernel/slab/') && !l.startsWith('/sys/kernel/irq/'));
+    const theirs = refLines('sysfs/find_kernel_maxdepth4_xdev').filter(
+      (l) => l.split('/').length <= 5 && !l.startsWith('/sys/kernel/slab/') && !l.startsWith('/sys/kernel/irq/'),
+    );
     // -xdev: not into the debugfs and tracefs mounts
     const ours = find(k, '/sys/kernel', 2).filter((l) => !/^\/sys\/kernel\/(slab|irq|tracing|debug)\//.test(l));
     expect(ours.filter((x) => !theirs.includes(x))).toEqual([]);
@@ -292,9 +299,16 @@ describe('/sys/module', () => {
   it('has the built-in modules and the loaded ones', () => {
     const k = boot();
     loadReferenceModules(k);
-    const ours = k.vfs.readdir(root(k), '/sys/module').map((e) => e.name).sort();
+    const ours = k.vfs
+      .readdir(root(k), '/sys/module')
+      .map((e) => e.name)
+      .sort();
     // the reference also mounted a vfat filesystem, which loaded its codepages
-    expect(ours).toEqual(refLines('modules/sys_module_toplevel_ls.txt').filter((m) => !m.startsWith('nls_')).sort());
+    expect(ours).toEqual(
+      refLines('modules/sys_module_toplevel_ls.txt')
+        .filter((m) => !m.startsWith('nls_'))
+        .sort(),
+    );
     expect(find(k, '/sys/module/printk', 2)).toEqual(refLines('modules/sys_module_printk_builtin_find.txt'));
     expect(read(k, '/sys/module/printk/parameters/time')).toBe('Y\n');
     write(k, '/sys/module/printk/parameters/time', 'N');
@@ -315,7 +329,10 @@ describe('cgroup2', () => {
       for (const e of k.vfs.readdir(root(k), p)) if (e.type === 'dir') walk(`${p}/${e.name}`);
     };
     walk('/sys/fs/cgroup');
-    const procs = k.sched.tasks().filter((t) => t.pid === t.tgid).map((t) => t.pid);
+    const procs = k.sched
+      .tasks()
+      .filter((t) => t.pid === t.tgid)
+      .map((t) => t.pid);
     expect([...listed].sort((a, b) => a - b)).toEqual(procs.sort((a, b) => a - b));
     expect(read(k, '/sys/fs/cgroup/cpu.stat')).toMatch(/^usage_usec \d+\nuser_usec \d+\nsystem_usec \d+\n$/);
   });
@@ -329,7 +346,16 @@ describe('snapshots', () => {
     write(k, '/sys/class/leds/input0::numlock/brightness', '1');
     k.devices.blockIo('vda', 'r', 64);
     k.advance(10e9);
-    const files = ['/sys/block/vda/queue/scheduler', '/sys/class/net/eth0/mtu', '/sys/class/leds/input0::numlock/brightness', '/sys/block/vda/stat', '/sys/class/net/eth0/statistics/rx_bytes', '/proc/diskstats', '/proc/cpuinfo', '/proc/iomem'];
+    const files = [
+      '/sys/block/vda/queue/scheduler',
+      '/sys/class/net/eth0/mtu',
+      '/sys/class/leds/input0::numlock/brightness',
+      '/sys/block/vda/stat',
+      '/sys/class/net/eth0/statistics/rx_bytes',
+      '/proc/diskstats',
+      '/proc/cpuinfo',
+      '/proc/iomem',
+    ];
     const k2 = Kernel.fromState(JSON.parse(JSON.stringify(k.getState())));
     for (const f of files) expect(`${f}: ${read(k2, f)}`).toBe(`${f}: ${read(k, f)}`);
     expect(find(k2, '/sys/class', 3)).toEqual(find(k, '/sys/class', 3));

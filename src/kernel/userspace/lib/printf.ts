@@ -257,7 +257,7 @@ export function printfFormat(format: string, args: string[], quoteStyle: 'bash' 
         i += 2;
         continue;
       }
-      const m = /^%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?(hh|h|ll|l|L|q|j|z|t)?([a-zA-Z])?/.exec(format.slice(i));
+      const m = /^%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?(hh|h|ll|l|L|j|z|t)?([a-zA-Z])?/.exec(format.slice(i));
       if (!m || !m[5]) {
         errors.push(`${quoteStyle === 'bash' ? '' : ''}${format.slice(i)}: invalid conversion specification`.replace(/^/, ''));
         return { out, errors: [`\`${format.slice(i, i + 2)}': missing format character`], stop: true };

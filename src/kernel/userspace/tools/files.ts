@@ -184,11 +184,25 @@ export function columns(items: string[], width: number): string {
       let o = '';
       for (let r = 0; r < rows; r++) {
         let line = '';
+        let pos = 0;
+        let start = 0;
         for (let c = 0; c < realCols; c++) {
           const i = c * rows + r;
           if (i >= items.length) continue;
-          const last = c === realCols - 1 || (c + 1) * rows + r >= items.length;
-          line += last ? items[i] : items[i].padEnd(colW[c]);
+          // GNU ls indents with tabs (tab size 8) where it can
+          let from = pos;
+          while (from < start) {
+            if (Math.floor(start / 8) > Math.floor((from + 1) / 8)) {
+              line += '\t';
+              from += 8 - (from % 8);
+            } else {
+              line += ' ';
+              from++;
+            }
+          }
+          line += items[i];
+          pos = start + lens[i];
+          start += colW[c];
         }
         o += line + '\n';
       }
