@@ -75,8 +75,13 @@ describe('/proc and /sys over REST and the dmesg stream (e2e)', () => {
     expect({ status: bad.status, code: bad.body.code }).toEqual({ status: 400, code: 'EINVAL' });
     const ro = await s.http.put(`/v1/sessions/${sid}/proc/sys/kernel/ostype`).set(...H()).set('content-type', 'text/plain').send('Hurd');
     expect({ status: ro.status, code: ro.body.code }).toEqual({ status: 403, code: 'EACCES' });
+    // like `echo 1 > /proc/sys/vm/nope`: procfs directories cannot create files, so O_CREAT fails with EACCES
     const nf = await s.http.put(`/v1/sessions/${sid}/proc/sys/vm/nope`).set(...H()).set('content-type', 'text/plain').send('1');
-    expect(nf.status).toBe(404);
+    expect({ status: nf.status, code: nf.body.code }).toEqual({ status: 403, code: 'EACCES' });
+    const range = await s.http.put(`/v1/sessions/${sid}/proc/sys/vm/swappiness`).set(...H()).set('content-type', 'text/plain').send('201');
+    expect({ status: range.status, code: range.body.code }).toEqual({ status: 400, code: 'EINVAL' });
+    const nodir = await s.http.put(`/v1/sessions/${sid}/proc/nope/x`).set(...H()).set('content-type', 'text/plain').send('1');
+    expect({ status: nodir.status, code: nodir.body.code }).toEqual({ status: 404, code: 'ENOENT' });
     const json = await s.http.put(`/v1/sessions/${sid}/proc/sys/vm/swappiness`).set(...H()).set('content-type', 'application/json').send('{"a":1}');
     expect(json.status).toBe(415);
     expect((await s.http.get(`/v1/sessions/${sid}/proc/sys/vm/swappiness`).set(...H())).text).toBe('10\n');
@@ -104,11 +109,11 @@ describe('/proc and /sys over REST and the dmesg stream (e2e)', () => {
 
   it('renders dmesg as util-linux does, filtered, and as typed JSON', async () => {
     const text = (await s.http.get(`/v1/sessions/${sid}/dmesg`).set(...H()).expect(200)).text;
-    expect(text.split('\n')[0]).toMatch(/^\[    0\.000000\] Linux version 6\.1\.0-56-amd64 /);
+    expect(text.split('\n')[0]).toMatch(/^\[ {4}0\.000000\] Linux version 6\.1\.0-56-amd64 /);
     const raw = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=raw`).set(...H()).expect(200)).text;
-    expect(raw.split('\n')[0]).toMatch(/^<5>\[    0\.000000\] Linux version/);
+    expect(raw.split('\n')[0]).toMatch(/^<5>\[ {4}0\.000000\] Linux version/);
     const dec = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=decode`).set(...H()).expect(200)).text;
-    expect(dec.split('\n')[0]).toMatch(/^kern  :notice: \[    0\.000000\] Linux version/);
+    expect(dec.split('\n')[0]).toMatch(/^kern {2}:notice: \[ {4}0\.000000\] Linux version/);
     const json = (await s.http.get(`/v1/sessions/${sid}/dmesg?format=json&level=notice`).set(...H()).expect(200)).body as { seq: number; levelName: string; text: string }[];
     expect(json.length).toBeGreaterThan(0);
     expect(json.every((r) => r.levelName === 'notice')).toBe(true);
