@@ -15,7 +15,11 @@ import { SessionEventBus, type SessionEvent } from './session-events';
 import type { CreateSessionDto, ListSessionsQuery, SessionPage, SessionView, SnapshotView } from './sessions.dto';
 
 interface Live {
-  machine: Machine;
+  /** the booted machine; absent until first used when it can be re-created from its genesis */
+  machine?: Machine;
+  /** how to boot it: a deterministic driver's spec and boot time */
+  genesis?: { driver: string; spec: MachineSpec; atWallMs: number };
+  booting?: Promise<Machine>;
   tenantId: string;
   lock: Mutex;
   /** last journal seq */
@@ -62,8 +66,9 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
   async onApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     for (const [id, l] of this.live) {
+      if (!l.machine) continue; // never booted: its genesis and journal are its durable state
       try {
-        await l.lock.runExclusive(() => this.checkpoint(id, l));
+        if (l.sinceCheckpoint > 0) await l.lock.runExclusive(() => this.checkpoint(id, l));
       } catch (e) {
         this.log.warn(`checkpoint of ${id} at shutdown failed: ${String(e)}`);
       }
@@ -94,20 +99,23 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
   private async restoreOne(id: string): Promise<void> {
     const row = await this.sessions.createQueryBuilder('s').addSelect('s.checkpoint').where('s.id = :id', { id }).getOneOrFail();
     const driver = this.drivers.get(row.driver);
+    const entries = await this.journal.find({ where: { sessionId: id, seq: MoreThan(row.checkpointSeq) }, order: { seq: 'ASC' } });
+    const seq = entries.length ? entries[entries.length - 1].seq : row.checkpointSeq;
+    const base = { tenantId: row.tenantId, lock: new Mutex(), seq, sinceCheckpoint: entries.length, lastTouchMs: 0 };
+    const spec: MachineSpec = { cpus: row.cpus, memoryMb: row.memoryMb, seed: row.seed, hostname: row.hostname, clock: row.clock as MachineSpec['clock'] };
+    if (!row.checkpoint && entries.length === 0 && driver.deterministic) {
+      // untouched since it was created: it boots on first use, exactly as it would have
+      this.live.set(id, { ...base, genesis: { driver: row.driver, spec, atWallMs: row.createdAt.getTime() } });
+      return;
+    }
     let machine: Machine;
     if (row.checkpoint) machine = await driver.fromSnapshot(new Uint8Array(row.checkpoint));
-    else if (driver.deterministic) {
-      // no checkpoint yet: boot it again exactly as it was booted, then replay its journal
-      machine = await driver.boot(
-        { cpus: row.cpus, memoryMb: row.memoryMb, seed: row.seed, hostname: row.hostname, clock: row.clock as MachineSpec['clock'] },
-        row.createdAt.getTime(),
-      );
-    } else throw new Error('no checkpoint');
-    const entries = await this.journal.find({ where: { sessionId: id, seq: MoreThan(row.checkpointSeq) }, order: { seq: 'ASC' } });
+    else if (driver.deterministic) machine = await driver.boot(spec, row.createdAt.getTime()); // boot it again exactly as it was booted
+    else throw new Error('no checkpoint');
     await machine.replay(entries.map((e) => ({ vtimeNs: e.vtimeNs, op: e.op as MachineOp })));
-    const seq = entries.length ? entries[entries.length - 1].seq : row.checkpointSeq;
-    this.live.set(id, { machine, tenantId: row.tenantId, lock: new Mutex(), seq, sinceCheckpoint: entries.length, lastTouchMs: 0 });
+    this.live.set(id, { ...base, machine });
   }
+
 
   // ------------------------------------------------------------ queries
 
@@ -192,14 +200,16 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         };
       }
       const now = this.clock.now();
-      if (!dto.fromSnapshot) machine = await driver.boot(spec, now);
-      // a deterministic driver needs no boot checkpoint: spec + boot time (created_at) + journal reproduce the machine
-      const checkpoint = dto.fromSnapshot || !driver.deterministic ? Buffer.from(await machine!.snapshot()) : null;
+      // A deterministic driver needs no boot checkpoint: spec + boot time (created_at) + journal reproduce the
+      // machine, so it boots on first use (a session nobody touches costs a row, not a machine).
+      const lazy = !dto.fromSnapshot && driver.deterministic;
+      if (!dto.fromSnapshot && !lazy) machine = await driver.boot(spec, now);
+      const checkpoint = lazy ? null : Buffer.from(await machine!.snapshot());
       const id = randomUUID();
       const row = this.sessions.create({
         id,
         tenantId: tenant.id,
-        driver: machine!.driver,
+        driver: machine?.driver ?? driverName,
         state: 'running',
         kernelRelease: KERNEL_RELEASE,
         cpus: spec.cpus,
@@ -244,7 +254,15 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
           JSON.stringify(first),
         ],
       );
-      this.live.set(id, { machine: machine!, tenantId: tenant.id, lock: new Mutex(), seq: 0, sinceCheckpoint: 0, lastTouchMs: now });
+      this.live.set(id, {
+        machine,
+        genesis: lazy ? { driver: driverName, spec, atWallMs: now } : undefined,
+        tenantId: tenant.id,
+        lock: new Mutex(),
+        seq: 0,
+        sinceCheckpoint: 0,
+        lastTouchMs: now,
+      });
       this.bus.events$.next({ sessionId: id, tenantId: tenant.id, seq: 1, type: 'state', data: first, at: row.createdAt.toISOString() });
       return view(row);
     });
@@ -278,7 +296,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const l = this.live.get(row.id);
     const doIt = async (): Promise<void> => {
       this.live.delete(row.id);
-      await l?.machine.destroy().catch(() => undefined);
+      await l?.machine?.destroy().catch(() => undefined);
       const previous = row.state;
       row.state = 'deleted';
       row.stateReason = reason;
@@ -307,7 +325,21 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       throw new ApiError(409, 'MACHINE_UNAVAILABLE', `session is ${row.state}`);
     }
     this.touch(id, l);
-    return l.machine;
+    return this.ensure(l);
+  }
+
+  /** The session's machine, booting it from its genesis on first use. */
+  private ensure(l: Live): Promise<Machine> {
+    if (l.machine) return Promise.resolve(l.machine);
+    if (!l.booting) {
+      const g = l.genesis as NonNullable<Live['genesis']>;
+      l.booting = this.drivers
+        .get(g.driver)
+        .boot(g.spec, g.atWallMs)
+        .then((m) => (l.machine = m))
+        .finally(() => (l.booting = undefined));
+    }
+    return l.booting;
   }
 
   /**
@@ -319,7 +351,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const l = this.live.get(id) as Live;
     return l.lock.runExclusive(async () => {
       if (this.live.get(id) !== l) throw notFound();
-      const r = await l.machine.apply(op);
+      const r = await (await this.ensure(l)).apply(op);
       const seq = l.seq + 1;
       try {
         await this.journal.insert({ sessionId: id, seq, vtimeNs: r.vtimeNs, op: op as unknown as object });
@@ -337,7 +369,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
 
   /** Writes a checkpoint and drops the journal entries it covers. Call with the session lock held. */
   private async checkpoint(id: string, l: Live): Promise<void> {
-    const bytes = Buffer.from(await l.machine.snapshot());
+    const bytes = Buffer.from(await (await this.ensure(l)).snapshot());
     await this.db.transaction(async (m) => {
       await m.update(SessionRow, { id }, { checkpoint: bytes, checkpointSeq: l.seq });
       await m.delete(JournalRow, { sessionId: id, seq: LessThanOrEqual(l.seq) });
@@ -358,14 +390,15 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     await this.machine(tenant, id);
     const l = this.live.get(id) as Live;
     return l.lock.runExclusive(async () => {
-      const bytes = Buffer.from(await l.machine.snapshot());
-      const info = await l.machine.info();
+      const m = await this.ensure(l);
+      const bytes = Buffer.from(await m.snapshot());
+      const info = await m.info();
       const row = this.snapshots.create({
         id: randomUUID(),
         tenantId: tenant.id,
         sessionId: id,
         name: name ?? null,
-        driver: l.machine.driver,
+        driver: m.driver,
         data: bytes,
         sizeBytes: bytes.length,
         uptimeNs: info.uptimeNs,
@@ -393,9 +426,10 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       .where('x.id = :sid AND x.tenant_id = :t', { sid: snapshotId, t: tenant.id })
       .getOne();
     if (!snap) throw notFound('snapshot');
-    if (snap.driver !== l.machine.driver) throw new ApiError(400, 'SNAPSHOT_MISMATCH', `snapshot is of driver ${snap.driver}`);
+    const machine = await this.ensure(l);
+    if (snap.driver !== machine.driver) throw new ApiError(400, 'SNAPSHOT_MISMATCH', `snapshot is of driver ${snap.driver}`);
     await l.lock.runExclusive(async () => {
-      await l.machine.restore(new Uint8Array(snap.data));
+      await machine.restore(new Uint8Array(snap.data));
       await this.checkpoint(id, l);
     });
     this.bus.machineReplaced$.next(id);
