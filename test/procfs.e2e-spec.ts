@@ -43,6 +43,13 @@ describe('/proc and /sys over REST and the dmesg stream (e2e)', () => {
     const sw = await s.http.get(`/v1/sessions/${sid}/proc/sys/vm/swappiness`).set(...H()).set('accept', 'application/json').expect(200);
     expect(sw.body).toEqual({ value: 60 });
     await s.http.get(`/v1/sessions/${sid}/proc/version`).set(...H()).set('accept', 'application/json').expect(406);
+    const vm = await s.http.get(`/v1/sessions/${sid}/proc/sys/vm`).set(...H()).set('accept', 'application/json').expect(200);
+    expect(vm.body['vm.swappiness']).toBe(60);
+    expect(vm.body['vm.overcommit_memory']).toBe(0);
+    expect('vm.drop_caches' in vm.body).toBe(false);
+    const kernel = await s.http.get(`/v1/sessions/${sid}/proc/sys/kernel`).set(...H()).set('accept', 'application/json').expect(200);
+    expect(kernel.body['kernel.printk']).toEqual([7, 4, 1, 7]);
+    expect(kernel.body['kernel.ostype']).toBe('Linux');
   });
 
   it('lists directories as JSON', async () => {

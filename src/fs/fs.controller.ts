@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { CurrentTenant } from '../auth/decorators';
 import { ApiError } from '../common/errors';
 import type { Tenant } from '../database/entities';
+import type { Machine } from '../kernel/machine';
 import { SessionsService } from '../sessions/sessions.service';
 import { DirEntryView } from './fs.dto';
 import { jsonView } from './json-views';
@@ -36,13 +37,17 @@ export class FsController {
       text = await m.read(path);
     } catch (e) {
       if ((e as { code?: string }).code === 'EISDIR') {
+        if (wantsJson(accept) && (path === '/proc/sys' || path.startsWith('/proc/sys/'))) {
+          res.status(200).json(await sysctlTree(m, path));
+          return;
+        }
         const entries = await m.list(path);
         res.status(200).json(entries.map((e) => ({ name: e.name, type: e.type, mode: modeString(e.type, e.mode), size: e.size })));
         return;
       }
       throw e;
     }
-    if (accept && /application\/json/.test(accept) && !/text\/plain/.test(accept)) {
+    if (wantsJson(accept)) {
       const json = jsonView(path, text);
       if (json === undefined) throw new ApiError(406, 'NOT_ACCEPTABLE', `${path} has no JSON form; ask for text/plain`);
       res.status(200).json(json);
@@ -95,6 +100,34 @@ export class FsController {
   async putSys(@CurrentTenant() t: Tenant, @Param('id') id: string, @Param('path') p: string[], @Body() body: unknown): Promise<void> {
     await this.sessions.apply(t, id, { type: 'write', path: machinePath('/sys', p), data: bodyText(body) });
   }
+}
+
+function wantsJson(accept: string | undefined): boolean {
+  return !!accept && /application\/json/.test(accept) && !/text\/plain/.test(accept);
+}
+
+/**
+ * A sysctl directory as typed JSON, keyed like `sysctl -a` (vm.swappiness):
+ * numbers, arrays for vectors, strings; unreadable knobs (write-only, errors) are left out.
+ */
+async function sysctlTree(m: Machine, dir: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await m.list(d)) {
+      const p = `${d}/${e.name}`;
+      if (e.type === 'dir') await walk(p);
+      else if (e.type === 'file') {
+        try {
+          const v = jsonView(p, await m.read(p)) as { value: unknown } | undefined;
+          if (v) out[p.slice('/proc/sys/'.length).replace(/\//g, '.')] = v.value;
+        } catch {
+          // unreadable knob: sysctl -a leaves it out too
+        }
+      }
+    }
+  };
+  await walk(dir);
+  return out;
 }
 
 function bodyText(body: unknown): string {
