@@ -4,21 +4,10 @@ import type { Kernel } from '../kernel';
 import { clockT } from './fmt';
 import { taskName } from './pid';
 import { archIrqs, cpuStatNs, intrCounts, softirqTotals, uptimeNs } from './procfs';
-import { SOFTIRQ_NAMES } from './sched';
+import { SOFTIRQ_NAMES, type CpuTimes } from './sched';
 import { POLICY_NAMES, prioOf } from './task';
 
-export interface CpuTimesJson {
-  user: number;
-  nice: number;
-  system: number;
-  idle: number;
-  iowait: number;
-  irq: number;
-  softirq: number;
-  steal: number;
-  guest: number;
-  guestNice: number;
-}
+export type CpuTimesJson = CpuTimes;
 
 const ticks = (r: CpuTimesJson): CpuTimesJson => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, clockT(v)])) as unknown as CpuTimesJson;
 

@@ -9,7 +9,7 @@ import { padL } from '../util/format';
 import { bitmapHex, clockT, loadStr } from './fmt';
 import { jiffies } from './debugfs';
 import { pidDir } from './pid';
-import { FIXED_1, PSI_CPU_FULL, PSI_CPU_SOME, PSI_IO_FULL, PSI_IO_SOME, PSI_MEM_FULL, PSI_MEM_SOME, SOFTIRQ_NAMES } from './sched';
+import { FIXED_1, PSI_CPU_FULL, PSI_CPU_SOME, PSI_IO_FULL, PSI_IO_SOME, PSI_MEM_FULL, PSI_MEM_SOME, SOFTIRQ_NAMES, type CpuTimes } from './sched';
 
 /** /proc entries owned by the sched subsystem (merged into the procfs table). */
 export function schedProcEntries(k: Kernel): DirTable {
@@ -53,18 +53,7 @@ export function procRootWithPids(k: Kernel, base: DirNode): DirNode {
   };
 }
 
-export interface CpuStatRow {
-  user: number;
-  nice: number;
-  system: number;
-  idle: number;
-  iowait: number;
-  irq: number;
-  softirq: number;
-  steal: number;
-  guest: number;
-  guestNice: number;
-}
+export type CpuStatRow = CpuTimes;
 
 const FIELDS: (keyof CpuStatRow)[] = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guestNice'];
 

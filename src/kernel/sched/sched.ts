@@ -99,11 +99,8 @@ const SOFTIRQ_PER_LOC: readonly [number, number][] = [
   [SI_RCU, toShare(0.55)],
 ];
 
-export interface CpuState {
-  /** start of the current segment */
-  segStart: number;
-  /** runnable foreground tasks, in enqueue order */
-  rq: number[];
+/** The ten /proc/stat CPU time columns (ns in the model, ticks when rendered). */
+export interface CpuTimes {
   user: number;
   nice: number;
   system: number;
@@ -114,6 +111,13 @@ export interface CpuState {
   steal: number;
   guest: number;
   guestNice: number;
+}
+
+export interface CpuState extends CpuTimes {
+  /** start of the current segment */
+  segStart: number;
+  /** runnable foreground tasks, in enqueue order */
+  rq: number[];
   loc: number;
   /** softirq counts raised by events (the tick-driven ones are added from `loc`) */
   softirqs: number[];
