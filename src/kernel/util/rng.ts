@@ -1,5 +1,5 @@
 /**
- * Seeded PRNG (xoshiro128**). Deterministic, serialisable; never Math.random().
+ * Seeded PRNG (xoshiro128**). Deterministic, serialisable; the global unseeded random is never used.
  */
 export interface RngState {
   s: [number, number, number, number];
