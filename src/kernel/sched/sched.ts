@@ -99,20 +99,6 @@ const SOFTIRQ_PER_LOC: readonly [number, number][] = [
   [SI_RCU, toShare(0.55)],
 ];
 
-/** The ten /proc/stat CPU time columns (ns in the model, ticks when rendered). */
-export interface CpuTimes {
-  user: number;
-  nice: number;
-  system: number;
-  idle: number;
-  iowait: number;
-  irq: number;
-  softirq: number;
-  steal: number;
-  guest: number;
-  guestNice: number;
-}
-
 export interface CpuState extends CpuTimes {
   /** start of the current segment */
   segStart: number;
@@ -266,6 +252,7 @@ export interface TaskTimes {
   runnable: number;
 }
 
+/** The ten /proc/stat CPU time columns (ns in the model, ticks when rendered). */
 export interface CpuTimes {
   user: number;
   nice: number;
