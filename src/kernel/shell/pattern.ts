@@ -3,7 +3,8 @@
  * negation and [:class:]. A pattern string uses backslash to quote the
  * next character (the expander escapes quoted characters that way).
  */
-const CLASSES: Record<string, string> = {
+/** POSIX character classes ([:alpha:] ...) as regex bracket ranges, shared by globs and the regex tools. */
+export const CLASSES: Readonly<Record<string, string>> = {
   alpha: 'A-Za-z',
   digit: '0-9',
   alnum: 'A-Za-z0-9',

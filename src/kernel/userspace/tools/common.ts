@@ -1,6 +1,7 @@
 import { KernelError } from '../../errors';
 import type { StatInfo } from '../../shell/host';
 import type { ToolCtx } from '../types';
+import { CLASSES } from '../../shell/pattern';
 
 /** Helpers shared by the tools: option parsing, messages, inputs. */
 
@@ -283,7 +284,7 @@ export function posixRegex(pat: string, ere: boolean): string {
           const e = pat.indexOf(':]', j + 2);
           if (e > 0) {
             const name = pat.slice(j + 2, e);
-            set += Object.prototype.hasOwnProperty.call(CLASS, name) ? CLASS[name] : '';
+            set += Object.prototype.hasOwnProperty.call(CLASSES, name) ? CLASSES[name] : '';
             j = e + 2;
             continue;
           }
@@ -379,21 +380,6 @@ export function posixRegex(pat: string, ere: boolean): string {
   }
   return out;
 }
-
-const CLASS: Record<string, string> = {
-  alpha: 'A-Za-z',
-  digit: '0-9',
-  alnum: 'A-Za-z0-9',
-  upper: 'A-Z',
-  lower: 'a-z',
-  space: ' \\t\\n\\r\\f\\v',
-  blank: ' \\t',
-  punct: '!-\\/:-@\\[-`{-~',
-  print: ' -~',
-  graph: '!-~',
-  cntrl: '\\x00-\\x1f\\x7f',
-  xdigit: '0-9A-Fa-f',
-};
 
 function escapeChar(c: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(c) ? '\\' + c : c;
