@@ -14,6 +14,7 @@ import { createKmsgNode, registerKmsgDevice } from './printk/kmsg';
 import { Printk, type PrintkState } from './printk/printk';
 import { Sched, type SchedState } from './sched/sched';
 import { Sysctl, type SysctlState } from './sysctl/sysctl';
+import { ProbeBus } from './trace/probes';
 import { Trace, type TraceState } from './trace/trace';
 import { type KernelConfig, type KernelLogger, nullLogger } from './types';
 import { Emitter } from './util/emitter';
@@ -87,6 +88,8 @@ export class Kernel {
   readonly modules: Modules;
   /** ftrace: tracers, trace events, kprobes (tracefs) */
   readonly trace: Trace;
+  /** probe points of the model (bpftrace, perf attach here); runtime only, not in getState() */
+  readonly probes = new ProbeBus();
   readonly devices: Devices;
   bootEpochMs: number;
   /** Character device drivers by "major:minor": device nodes in devtmpfs dispatch reads and writes here. */

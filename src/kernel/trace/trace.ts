@@ -23,6 +23,7 @@ import {
   staticEvent,
   staticEvents,
 } from './data';
+import type { SyscallRecord } from './syscall-record';
 import { type EventFields, type FilterFn, FilterParseError, compileFilter, filterErrorReadback, globToRegExp } from './filter';
 import { eventBytes, renderEvent } from './format';
 import { type KprobeDef, type ProbeRegs, type ProbeValue, ProbeError, argTypeInfo, kprobeLine, parseKprobe, renderProbeArgs } from './kprobes';
@@ -966,6 +967,15 @@ export class Trace {
    * `parentFn`. Returns whether anything was recorded. Unknown functions
    * (not in available_filter_functions nor a loaded module's) are ignored.
    */
+  /**
+   * A userspace task's system call, reported by the syscall layer after it
+   * ran (see SyscallRecord). CONTRACT for the call-path tracer: emit its
+   * events, function path and probe firings here.
+   */
+  syscall(_pid: number, _rec: SyscallRecord): void {
+    // filled in by the call-path tracer
+  }
+
   funcEntry(cpu: number, pid: number, comm: string, fn: string, parentFn: string, opts?: EmitOpts): boolean {
     if (!this.fnActive) return false;
     if (!this.isTraceable(fn)) return false;
