@@ -1,11 +1,15 @@
 /**
  * `npm run bench [-- name ...]`: runs the benchmark scripts and prints their figures.
- * Names: session-create, idle-machines, procfs (default: all).
+ * Names: session-create, idle-machines, procfs, bpftrace, trace (default: all).
  */
 const BENCHES: Record<string, () => Promise<{ main: () => Promise<void> }>> = {
   'session-create': () => import('./session-create'),
   'idle-machines': () => import('./idle-machines'),
   procfs: () => import('./procfs'),
+  modules: () => import('./modules'),
+  exec: () => import('./exec'),
+  bpftrace: () => import('./bpftrace'),
+  trace: () => import('./trace'),
 };
 
 async function run(): Promise<void> {

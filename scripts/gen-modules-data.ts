@@ -43,6 +43,62 @@ for (const line of read(path.join(TREE, 'modules.dep')).split('\n')) {
 }
 const byPath = new Map(raw.map((m, i) => [m.path, i]));
 
+/*
+ * The reference machine ran depmod over a subset of the tree (tools/build.sh
+ * of the reference): its modules.dep lines order dependencies by depmod's
+ * topological sort over that subset, which is the order modprobe loaded
+ * them in the captures (btrfs: zstd_compress, raid6_pq, xor, libcrc32c).
+ * Recompute depmod_calculate_dependencies() for the subset and use those
+ * lines for its modules; the rest keep the full tree's lines.
+ */
+const SUBSET = [
+  'kernel/crypto',
+  'kernel/lib',
+  'kernel/arch/x86/crypto',
+  'kernel/fs/ext4',
+  'kernel/fs/jbd2',
+  'kernel/fs/mbcache.ko',
+  'kernel/fs/fat',
+  'kernel/fs/btrfs',
+  'kernel/fs/nls',
+  'kernel/block',
+  'kernel/drivers/nvme',
+  'kernel/drivers/block/loop.ko',
+  'kernel/drivers/block/virtio_blk.ko',
+  'kernel/drivers/net/dummy.ko',
+  'kernel/drivers/virtio',
+];
+{
+  const order = read(path.join(TREE, 'modules.order')).split('\n').filter(Boolean);
+  const ordIdx = new Map(order.map((p, i) => [p, i]));
+  const sub = raw
+    .filter((m) => SUBSET.some((x) => m.path === x || m.path.startsWith(x + '/')))
+    .sort((a, b) => (ordIdx.get(a.path) ?? 1e9) - (ordIdx.get(b.path) ?? 1e9));
+  const subByName = new Map(sub.map((m) => [m.name, m.path]));
+  const deps = new Map(sub.map((m) => [m.path, m.depends.map(norm).flatMap((d) => subByName.get(d) ?? [])]));
+  const users = new Map(sub.map((m) => [m.path, 0]));
+  for (const m of sub) for (const d of deps.get(m.path) ?? []) users.set(d, (users.get(d) ?? 0) + 1);
+  const roots = sub.filter((m) => users.get(m.path) === 0).map((m) => m.path);
+  const sortIdx = new Map<string, number>();
+  while (roots.length) {
+    const src = roots.pop() as string;
+    sortIdx.set(src, sortIdx.size);
+    for (const d of deps.get(src) ?? []) {
+      users.set(d, (users.get(d) ?? 0) - 1);
+      if (users.get(d) === 0) roots.push(d);
+    }
+  }
+  const closure = (p: string, acc: Set<string>): Set<string> => {
+    for (const d of deps.get(p) ?? []) if (!acc.has(d)) closure(d, acc.add(d));
+    return acc;
+  };
+  for (const m of sub)
+    depLine.set(
+      m.path,
+      [...closure(m.path, new Set())].sort((a, b) => (sortIdx.get(a) ?? 0) - (sortIdx.get(b) ?? 0)),
+    );
+}
+
 // modules with a reference modinfo: everything kmod printed, verbatim order
 const modinfoRef = new Map<string, [string, string][]>();
 for (const f of fs.readdirSync(REF)) {
@@ -95,6 +151,23 @@ for (const line of read(path.join(TREE, 'modules.symbols')).split('\n')) {
   symbols.set(m[2], a);
 }
 
+// symbols a module uses from a dependency: the "Unknown symbol" lines the reference printed
+const symOwner = new Map<string, string>();
+for (const line of read(path.join(TREE, 'modules.symbols')).split('\n')) {
+  const m = /^alias symbol:(\S+) (\S+)$/.exec(line);
+  if (m && !symOwner.has(m[1])) symOwner.set(m[1], m[2]);
+}
+const usedSyms = new Map<string, Record<string, string[]>>();
+for (const line of read(path.join(REF, 'dmesg_errors_and_removals.txt')).split('\n')) {
+  const m = /\] (\S+): Unknown symbol (\S+) \(err -2\)$/.exec(line);
+  if (!m) continue;
+  const owner = symOwner.get(m[2]);
+  if (!owner) continue;
+  const u = usedSyms.get(m[1]) ?? {};
+  (u[owner] ??= []).push(m[2]);
+  usedSyms.set(m[1], u);
+}
+
 // core sizes kmod's lsmod printed on the reference machine
 const coreSize = new Map<string, number>();
 for (const f of fs.readdirSync(REF)) {
@@ -125,6 +198,8 @@ const mods = raw.map((m) => {
   if (sd) o.sd = sd;
   const sy = symbols.get(m.name);
   if (sy) o.sy = sy;
+  const u = usedSyms.get(m.name);
+  if (u) o.u = u;
   if (ref) {
     // the .modinfo order and the fields modules.json lacks (version, srcversion, signature)
     const x: Record<string, string> = {};

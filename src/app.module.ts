@@ -1,3 +1,11 @@
+import { ExecController } from './exec/exec.controller';
+import { TerminalsService } from './exec/terminals.service';
+import { LabModulesController } from './lab-modules/lab-modules.controller';
+import { ModulesController } from './modules/modules.controller';
+import { FaultsController } from './faults/faults.controller';
+import { BpftraceController } from './bpftrace/bpftrace.controller';
+import { TracingController } from './tracing/tracing.controller';
+import { LabModulesService } from './lab-modules/lab-modules.service';
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -49,6 +57,8 @@ export class AppModule {
       Reaper,
       MetricsService,
       StreamGateway,
+      TerminalsService,
+      LabModulesService,
       { provide: APP_FILTER, useClass: AllExceptionsFilter },
       // order matters: authenticate, then rate-limit by tenant, then session ownership
       { provide: APP_GUARD, useClass: AuthGuard },
@@ -77,7 +87,7 @@ export class AppModule {
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
         ScheduleModule.forRoot(),
       ],
-      controllers: [HealthController, TenantsController, SessionsController, FsController, ExportController, DmesgController],
+      controllers: [HealthController, TenantsController, SessionsController, FsController, ExportController, DmesgController, ExecController, LabModulesController, ModulesController, FaultsController, BpftraceController, TracingController],
       providers,
     };
   }

@@ -7,6 +7,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   code: string;
+  /** every problem found, when there are several (manifest validation) */
+  details?: string[];
 }
 
 const REASONS: Record<number, string> = {
@@ -38,8 +40,9 @@ export class ApiError extends HttpException {
     status: number,
     readonly code: string,
     message: string,
+    details?: string[],
   ) {
-    super({ statusCode: status, error: reason(status), message, code }, status);
+    super({ statusCode: status, error: reason(status), message, code, ...(details ? { details } : {}) }, status);
   }
 }
 
@@ -74,6 +77,8 @@ const ERRNO_STATUS: Record<string, number> = {
   ENOSYS: 501,
   EOPNOTSUPP: 501,
   ETIMEDOUT: 504,
+  /** the machine has crashed (kernel panic) or is powered off: reboot it */
+  EHOSTDOWN: 409,
   EIO: 500,
 };
 
@@ -90,7 +95,9 @@ export function toErrorBody(e: unknown): ErrorBody {
     const r = e.getResponse();
     if (typeof r === 'object' && r !== null && 'code' in r && 'message' in r) {
       const o = r as Partial<ErrorBody>;
-      return { statusCode: status, error: reason(status), message: String(o.message), code: String(o.code) };
+      const body: ErrorBody = { statusCode: status, error: reason(status), message: String(o.message), code: String(o.code) };
+      if (Array.isArray(o.details)) body.details = o.details.map(String);
+      return body;
     }
     let message: string = e.message;
     if (typeof r === 'object' && r !== null && 'message' in r) {

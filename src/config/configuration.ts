@@ -23,6 +23,8 @@ export class EnvConfig {
   @IsInt() @Min(1) KERNELAB_CHECKPOINT_EVERY = 100;
   /** seconds before expiry at which the session stream warns */
   @IsInt() @Min(1) KERNELAB_EXPIRY_WARNING_SECONDS = 60;
+  /** a terminal nobody is attached to is hung up after this many seconds */
+  @IsInt() @Min(1) KERNELAB_TERMINAL_DETACH_SECONDS = 300;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @IsBoolean() KERNELAB_SWAGGER = true;
 }
@@ -38,6 +40,7 @@ const INT_KEYS = new Set([
   'KERNELAB_DEFAULT_RATE_LIMIT',
   'KERNELAB_CHECKPOINT_EVERY',
   'KERNELAB_EXPIRY_WARNING_SECONDS',
+  'KERNELAB_TERMINAL_DETACH_SECONDS',
 ]);
 
 /** Parses and validates an environment (process.env by default); throws naming the bad variables. */

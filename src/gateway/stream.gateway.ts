@@ -17,15 +17,36 @@ import type { Tenant } from '../database/entities';
 import type { Subscription } from '../kernel/machine';
 import { SessionEventBus, type SessionEvent } from '../sessions/session-events';
 import { SessionsService } from '../sessions/sessions.service';
+import { TerminalsService } from '../exec/terminals.service';
 import { BoundedSender, type SenderConn } from './bounded-sender';
 
 interface SubscribeMsg {
   sessionId?: unknown;
   stream?: unknown;
   fromSeq?: unknown;
+  /** terminal stream: re-attach to this terminal (omitted: open a new one) */
+  terminalId?: unknown;
+  cols?: unknown;
+  rows?: unknown;
+  /** unsubscribe from a terminal: also hang it up */
+  close?: unknown;
 }
 
-export type Ack = { ok: true; stream: string; sessionId: string; startSeq?: number; missed?: number } | { ok: false; error: ErrorBody };
+interface TerminalMsg {
+  sessionId?: unknown;
+  terminalId?: unknown;
+  data?: unknown;
+  cols?: unknown;
+  rows?: unknown;
+}
+
+export type Ack =
+  | { ok: true; stream: string; sessionId: string; startSeq?: number; missed?: number; terminalId?: string }
+  | { ok: false; error: ErrorBody };
+
+/** most characters one `stdin` message may carry */
+export const MAX_STDIN_MESSAGE = 64 * 1024;
+const TERMINAL_ID = /^[0-9a-f-]{36}$/;
 
 interface Sub {
   close(): void;
@@ -58,6 +79,7 @@ export class StreamGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
     private readonly bus: SessionEventBus,
+    private readonly terminals: TerminalsService,
   ) {}
 
   afterInit(ns: Namespace): void {
@@ -108,6 +130,24 @@ export class StreamGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     if (typeof sessionId !== 'string' || !UUID.test(sessionId) || !(await this.sessions.owns(d.tenant.id, sessionId))) {
       return err(404, 'NOT_FOUND', 'session not found');
     }
+    if (stream === 'terminal') return this.subscribeTerminal(socket, d, sessionId, msg);
+    if (stream === 'bpftrace') {
+      // one run's output: {stream: 'stdout'|'stderr', text} events, then {exit}
+      const runId = (msg as { runId?: unknown }).runId;
+      if (typeof runId !== 'string' || !/^bt-\d{1,9}$/.test(runId)) return err(400, 'VALIDATION_FAILED', 'the bpftrace stream needs runId (from POST …/bpftrace/runs)');
+      const key = `${sessionId}:bpftrace:${runId}`;
+      d.subs.get(key)?.close();
+      try {
+        await socket.join(`session:${sessionId}`);
+        const sub = await this.machineStream(socket, d.tenant, sessionId, `bpftrace:${runId}`, fromSeq as number | undefined, (ev) =>
+          socket.emit('event', { sessionId, stream: 'bpftrace', runId, seq: ev.seq, data: ev.data }),
+        );
+        d.subs.set(key, sub.handle);
+        return { ok: true, stream, sessionId, startSeq: sub.startSeq, missed: sub.missed };
+      } catch (e) {
+        return { ok: false, error: toErrorBody(e) };
+      }
+    }
     const key = `${sessionId}:${stream}`;
     d.subs.get(key)?.close();
     d.subs.delete(key);
@@ -130,13 +170,101 @@ export class StreamGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() msg: SubscribeMsg): Ack {
     const d = socket.data as SocketData;
     if (!msg || typeof msg.sessionId !== 'string' || typeof msg.stream !== 'string') return err(400, 'VALIDATION_FAILED', 'unsubscribe needs {sessionId, stream}');
-    const key = `${msg.sessionId}:${msg.stream}`;
+    const key =
+      msg.stream === 'terminal'
+        ? `${msg.sessionId}:terminal:${String(msg.terminalId)}`
+        : msg.stream === 'bpftrace'
+          ? `${msg.sessionId}:bpftrace:${String((msg as { runId?: unknown }).runId)}`
+          : `${msg.sessionId}:${msg.stream}`;
     const sub = d.subs.get(key);
     if (!sub) return err(404, 'NOT_FOUND', 'no such subscription');
     sub.close();
     d.subs.delete(key);
+    if (msg.stream === 'terminal' && msg.close === true) {
+      this.terminals.close(d.tenant, msg.sessionId, String(msg.terminalId)).catch((e: unknown) => this.log.debug(`terminal close: ${String(e)}`));
+    }
     if (![...d.subs.keys()].some((k) => k.startsWith(`${msg.sessionId}:`))) void socket.leave(`session:${msg.sessionId}`);
     return { ok: true, stream: msg.stream, sessionId: msg.sessionId };
+  }
+
+  /**
+   * The `terminal` stream: an interactive shell. Subscribing opens a new
+   * terminal (or re-attaches to `terminalId`, resuming output from `fromSeq`);
+   * output arrives as `stdout` {sessionId, terminalId, seq, data} and, when the
+   * shell ends, `exit` {sessionId, terminalId, seq, code}; the client sends
+   * `stdin` {sessionId, terminalId, data} and `resize` {sessionId, terminalId, cols, rows}.
+   */
+  private async subscribeTerminal(socket: Socket, d: SocketData, sessionId: string, msg: SubscribeMsg): Promise<Ack> {
+    const { terminalId, cols, rows, fromSeq } = msg;
+    if (terminalId !== undefined && (typeof terminalId !== 'string' || !TERMINAL_ID.test(terminalId))) return err(400, 'VALIDATION_FAILED', 'terminalId must be a terminal id');
+    for (const [name, v] of [['cols', cols], ['rows', rows]] as const) {
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)) return err(400, 'VALIDATION_FAILED', `${name} must be an integer from 1 to 1000`);
+    }
+    try {
+      const id = terminalId ?? (await this.terminals.open(d.tenant, sessionId, (cols as number | undefined) ?? 80, (rows as number | undefined) ?? 24));
+      const key = `${sessionId}:terminal:${id}`;
+      d.subs.get(key)?.close();
+      await socket.join(`session:${sessionId}`);
+      const from = (fromSeq as number | undefined) ?? (terminalId === undefined ? 1 : undefined);
+      const sub = await this.machineStream(socket, d.tenant, sessionId, `terminal:${id}`, from, (ev) => {
+        const data = ev.data as { channel: string; data?: string; code?: number };
+        if (data.channel === 'exit') socket.emit('exit', { sessionId, terminalId: id, seq: ev.seq, code: data.code });
+        else socket.emit('stdout', { sessionId, terminalId: id, seq: ev.seq, data: data.data });
+      });
+      const detach = this.terminals.attach(d.tenant, sessionId, id);
+      d.subs.set(key, {
+        close: () => {
+          sub.handle.close();
+          detach();
+        },
+      });
+      if (terminalId !== undefined && (cols !== undefined || rows !== undefined)) {
+        await this.terminals.resize(d.tenant, sessionId, id, (cols as number | undefined) ?? 80, (rows as number | undefined) ?? 24);
+      }
+      return { ok: true, stream: 'terminal', sessionId, terminalId: id, startSeq: sub.startSeq, missed: sub.missed };
+    } catch (e) {
+      return { ok: false, error: toErrorBody(e) };
+    }
+  }
+
+  private async terminalTarget(d: SocketData, msg: TerminalMsg): Promise<{ sessionId: string; terminalId: string } | Ack> {
+    if (!msg || typeof msg !== 'object') return err(400, 'VALIDATION_FAILED', 'expected {sessionId, terminalId, ...}');
+    const { sessionId, terminalId } = msg;
+    if (typeof terminalId !== 'string' || !TERMINAL_ID.test(terminalId)) return err(400, 'VALIDATION_FAILED', 'terminalId must be a terminal id');
+    if (typeof sessionId !== 'string' || !UUID.test(sessionId) || !(await this.sessions.owns(d.tenant.id, sessionId))) {
+      return err(404, 'NOT_FOUND', 'session not found');
+    }
+    return { sessionId, terminalId };
+  }
+
+  @SubscribeMessage('stdin')
+  async stdin(@ConnectedSocket() socket: Socket, @MessageBody() msg: TerminalMsg): Promise<{ ok: true } | Ack> {
+    const d = socket.data as SocketData;
+    const t = await this.terminalTarget(d, msg);
+    if ('ok' in t) return t;
+    if (typeof msg.data !== 'string') return err(400, 'VALIDATION_FAILED', 'data must be a string');
+    if (msg.data.length > MAX_STDIN_MESSAGE) return err(400, 'VALIDATION_FAILED', `data must be at most ${MAX_STDIN_MESSAGE} characters per message`);
+    try {
+      await this.terminals.input(d.tenant, t.sessionId, t.terminalId, msg.data);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: toErrorBody(e) };
+    }
+  }
+
+  @SubscribeMessage('resize')
+  async resize(@ConnectedSocket() socket: Socket, @MessageBody() msg: TerminalMsg): Promise<{ ok: true } | Ack> {
+    const d = socket.data as SocketData;
+    const t = await this.terminalTarget(d, msg);
+    if ('ok' in t) return t;
+    const { cols, rows } = msg;
+    if (typeof cols !== 'number' || typeof rows !== 'number') return err(400, 'VALIDATION_FAILED', 'cols and rows must be integers from 1 to 1000');
+    try {
+      await this.terminals.resize(d.tenant, t.sessionId, t.terminalId, cols, rows);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: toErrorBody(e) };
+    }
   }
 
   /** Lifecycle events: backlog from the database, then live, without duplicates. */
@@ -167,15 +295,14 @@ export class StreamGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     sessionId: string,
     stream: string,
     fromSeq?: number,
+    emit: (ev: { seq: number; data: unknown }) => void = (ev) => socket.emit('event', { sessionId, stream, seq: ev.seq, data: ev.data }),
   ): Promise<{ handle: Sub; startSeq: number; missed: number }> {
     let next = fromSeq;
     let current: Subscription | undefined;
-    const sender = new BoundedSender<{ seq: number; data: unknown }>(
-      socket.conn as unknown as SenderConn,
-      (ev) => socket.emit('event', { sessionId, stream, seq: ev.seq, data: ev.data }),
-      (report) => socket.emit('dropped', report),
-      { sessionId, stream },
-    );
+    const sender = new BoundedSender<{ seq: number; data: unknown }>(socket.conn as unknown as SenderConn, emit, (report) => socket.emit('dropped', report), {
+      sessionId,
+      stream,
+    });
     const attach = async (from?: number): Promise<Subscription> => {
       const m = await this.sessions.machine(tenant, sessionId);
       return m.subscribe(stream, { fromSeq: from }, (ev) => {

@@ -44,6 +44,7 @@ export const ERRNO = {
   EOVERFLOW: 75,
   EOPNOTSUPP: 95,
   ETIMEDOUT: 110,
+  EHOSTDOWN: 112,
   ENOTSUP: 95,
 } as const;
 
@@ -92,6 +93,7 @@ export const STRERROR: Record<ErrnoName, string> = {
   EOVERFLOW: 'Value too large for defined data type',
   EOPNOTSUPP: 'Operation not supported',
   ETIMEDOUT: 'Connection timed out',
+  EHOSTDOWN: 'Host is down',
 };
 
 export class KernelError extends Error {

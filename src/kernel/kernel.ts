@@ -5,6 +5,7 @@ import { buildProcfs } from './fs/procfs';
 import { buildSysfs } from './fs/sysfs';
 import { buildTracefs } from './fs/tracefs';
 import { Devices, type DevicesState } from './fs/sysfs/devices';
+import { Faults, type FaultsState } from './faults/faults';
 import { Vfs, type Mount } from './fs/vfs';
 import type { DirNode, FileNode, FsCtx } from './fs/vnode';
 import { Mm, type MmState } from './mm/mm';
@@ -58,6 +59,8 @@ export interface KernelState {
   devices?: DevicesState;
   /** tracefs state: ring buffers, tracer, events, kprobes (absent in older snapshots) */
   trace?: TraceState;
+  /** kernel faults: crash records, taint-relevant fault state, hung tasks (absent in older snapshots) */
+  faults?: FaultsState;
   memfs: Record<string, MemFsState>;
   mounts: MountState[];
 }
@@ -91,6 +94,8 @@ export class Kernel {
   /** probe points of the model (bpftrace, perf attach here); runtime only, not in getState() */
   readonly probes = new ProbeBus();
   readonly devices: Devices;
+  /** oops/WARN/panic, KASAN/lockdep/hung-task reports, crash records, sysrq */
+  readonly faults: Faults;
   bootEpochMs: number;
   /** Character device drivers by "major:minor": device nodes in devtmpfs dispatch reads and writes here. */
   readonly chrdevs = new Map<string, Pick<FileNode, 'read' | 'write'>>();
@@ -115,6 +120,7 @@ export class Kernel {
     this.sysctl = new Sysctl(this);
     this.modules = new Modules(this);
     this.devices = new Devices(this);
+    this.faults = new Faults(this);
     this.pseudo.set('proc', buildProcfs(this));
     this.pseudo.set('sysfs', buildSysfs(this));
     this.trace = new Trace(this);
@@ -229,14 +235,20 @@ export class Kernel {
 
   mount(m: MountState): void {
     if (!this.memfs.has(m.fs) && !this.pseudo.has(m.fs)) throw new KernelError('ENODEV');
+    const prev = this.mountState.find((x) => x.path === m.path);
+    const remount = prev !== undefined && prev.fstype === m.fstype && prev.source === m.source;
+    if (prev && !remount) this.modules.umountFs(m.path);
     this.mountState = this.mountState.filter((x) => x.path !== m.path);
     this.mountState.push({ ...m });
     this.applyMounts();
+    // the filesystem's module (and what the mount uses) is pinned while mounted
+    if (!remount) this.modules.mountFs(m.path, m.fstype, m.source);
   }
 
   umount(path: string): void {
     this.vfs.umount(path);
     this.mountState = this.mountState.filter((x) => x.path !== path);
+    this.modules.umountFs(path);
   }
 
   private applyMounts(): void {
@@ -269,6 +281,7 @@ export class Kernel {
       modules: this.modules.getState(),
       trace: this.trace.getState(),
       devices: this.devices.getState(),
+      faults: this.faults.getState(),
       memfs,
       mounts: this.mountState.map((m) => ({ ...m })),
     };
@@ -287,6 +300,7 @@ export class Kernel {
     this.modules.setState(s.modules);
     this.trace.setState(s.trace);
     this.devices.setState(s.devices);
+    this.faults.setState(s.faults);
     for (const [id, st] of Object.entries(s.memfs)) {
       let fs = this.memfs.get(id);
       if (!fs) {

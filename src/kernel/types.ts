@@ -9,12 +9,24 @@ export const nullLogger: KernelLogger = {
   warn: () => undefined,
 };
 
+/** Debug options of a session's kernel (a debug build): see src/kernel/faults. */
+export interface KernelDebugConfig {
+  /** KASAN: use-after-free / out-of-bounds accesses are reported (else they corrupt silently) */
+  kasan?: boolean;
+  /** lockdep + DEBUG_ATOMIC_SLEEP: lock-order inversions and sleeping in atomic context are reported */
+  lockdep?: boolean;
+  /** initial kernel.hung_task_timeout_secs (default 120) */
+  hungTaskTimeoutSecs?: number;
+}
+
 export interface KernelConfig {
   cpus: number;
   memoryMb: number;
   /** Seed of the machine's PRNG: same seed + same inputs => same outputs. */
   seed: string;
   hostname: string;
+  /** debug build options (absent: the reference Debian kernel) */
+  debug?: KernelDebugConfig;
 }
 
 export const KERNEL_RELEASE = '6.1.0-56-amd64';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors';
 import type { DriverName, Machine, MachineSpec } from '../kernel/machine';
-import { SimMachine } from '../kernel/sim-machine';
+import { type SimDeps, SimMachine } from '../kernel/sim-machine';
 
 /** Boots and restores machines of one driver. */
 export interface MachineDriver {
@@ -26,12 +26,16 @@ export class SimDriver implements MachineDriver {
 
   constructor(@Inject(Clock) private readonly clock: Clock) {}
 
+  private deps(): SimDeps {
+    return { wallMs: () => this.clock.now(), logger: this.logger, schedule: (ms, fn) => this.clock.schedule(ms, fn) };
+  }
+
   async boot(spec: MachineSpec, atWallMs?: number): Promise<Machine> {
-    return SimMachine.boot(spec, { wallMs: () => this.clock.now(), logger: this.logger }, atWallMs);
+    return SimMachine.boot(spec, this.deps(), atWallMs);
   }
 
   async fromSnapshot(bytes: Uint8Array): Promise<Machine> {
-    return SimMachine.fromSnapshot(bytes, { wallMs: () => this.clock.now(), logger: this.logger });
+    return SimMachine.fromSnapshot(bytes, this.deps());
   }
 }
 

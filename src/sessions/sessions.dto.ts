@@ -1,12 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
+  ValidateNested,
   Matches,
   Max,
   MaxLength,
@@ -29,6 +31,17 @@ export class LabelsConstraint implements ValidatorConstraintInterface {
   defaultMessage(): string {
     return 'labels must be an object of at most 32 string values (keys: letters, digits, _ . - /; values ≤ 256 chars)';
   }
+}
+
+export class KernelConfigDto {
+  @ApiPropertyOptional({ example: true, description: 'KASAN: use-after-free and out-of-bounds accesses are reported (BUG: KASAN: …) instead of silently corrupting memory' })
+  @IsOptional() @IsBoolean() kasan?: boolean;
+
+  @ApiPropertyOptional({ example: true, description: "lockdep: lock-order inversions are reported (possible circular locking dependency detected)" })
+  @IsOptional() @IsBoolean() lockdep?: boolean;
+
+  @ApiPropertyOptional({ example: 30, description: 'kernel.hung_task_timeout_secs at boot (0 disables the hung task detector; default 120)' })
+  @IsOptional() @IsInt() @Min(0) @Max(86400) hungTaskTimeoutSecs?: number;
 }
 
 export class CreateSessionDto {
@@ -58,6 +71,9 @@ export class CreateSessionDto {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Clone a machine from one of your snapshots' })
   @IsOptional() @IsUUID() fromSnapshot?: string;
+
+  @ApiPropertyOptional({ type: KernelConfigDto, description: 'debug-kernel options of the machine' })
+  @IsOptional() @ValidateNested() @Type(() => KernelConfigDto) kernelConfig?: KernelConfigDto;
 }
 
 export class UpdateSessionDto {
@@ -98,6 +114,7 @@ export class SessionView {
   @ApiProperty({ example: '2026-11-27T11:00:00.000Z' }) expiresAt!: string;
   @ApiProperty({ example: '2026-11-27T10:05:00.000Z' }) lastActiveAt!: string;
   @ApiPropertyOptional({ example: 'expired', nullable: true }) stateReason!: string | null;
+  @ApiPropertyOptional({ type: KernelConfigDto, nullable: true }) kernelConfig!: KernelConfigDto | null;
 }
 
 export class SessionPage {

@@ -26,6 +26,8 @@ interface Live {
   seq: number;
   sinceCheckpoint: number;
   lastTouchMs: number;
+  /** the machine state last stored on the row (running, crashed, stopped) */
+  machineState?: string;
 }
 
 const TOUCH_EVERY_MS = 15_000;
@@ -103,6 +105,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const seq = entries.length ? entries[entries.length - 1].seq : row.checkpointSeq;
     const base = { tenantId: row.tenantId, lock: new Mutex(), seq, sinceCheckpoint: entries.length, lastTouchMs: 0 };
     const spec: MachineSpec = { cpus: row.cpus, memoryMb: row.memoryMb, seed: row.seed, hostname: row.hostname, clock: row.clock as MachineSpec['clock'] };
+    if (row.kernelConfig) spec.kernelConfig = row.kernelConfig;
     if (!row.checkpoint && entries.length === 0 && driver.deterministic) {
       // untouched since it was created: it boots on first use, exactly as it would have
       this.live.set(id, { ...base, genesis: { driver: row.driver, spec, atWallMs: row.createdAt.getTime() } });
@@ -184,8 +187,9 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         const info = await machine.info();
         const source = await this.sessions.findOne({ where: { id: snap.sessionId } });
         spec = { cpus: info.cpus, memoryMb: info.memoryMb, seed: source?.seed ?? '', hostname: source?.hostname ?? 'kernelab', clock: info.clock };
-        if (dto.seed !== undefined || dto.hostname !== undefined || dto.clock !== undefined) {
-          throw new ApiError(400, 'SNAPSHOT_MISMATCH', 'seed, hostname and clock of a clone come from its snapshot');
+        if (source?.kernelConfig) spec.kernelConfig = source.kernelConfig;
+        if (dto.seed !== undefined || dto.hostname !== undefined || dto.clock !== undefined || dto.kernelConfig !== undefined) {
+          throw new ApiError(400, 'SNAPSHOT_MISMATCH', 'seed, hostname, clock and kernelConfig of a clone come from its snapshot');
         }
         if ((dto.cpus !== undefined && dto.cpus !== info.cpus) || (dto.memoryMb !== undefined && dto.memoryMb !== info.memoryMb)) {
           throw new ApiError(400, 'SNAPSHOT_MISMATCH', 'cpus and memoryMb of a clone come from its snapshot');
@@ -198,6 +202,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
           hostname: dto.hostname ?? 'kernelab',
           clock: dto.clock ?? 'realtime',
         };
+        if (dto.kernelConfig) spec.kernelConfig = { ...dto.kernelConfig };
       }
       const now = this.clock.now();
       // A deterministic driver needs no boot checkpoint: spec + boot time (created_at) + journal reproduce the
@@ -223,6 +228,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         lastActiveAt: new Date(now),
         deletedAt: null,
         stateReason: dto.fromSnapshot ? `cloned from snapshot ${dto.fromSnapshot}` : null,
+        kernelConfig: spec.kernelConfig ?? null,
         checkpoint,
         checkpointSeq: 0,
         eventSeq: 0,
@@ -232,8 +238,8 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       await this.db.query(
         `WITH s AS (
            INSERT INTO sessions (id, tenant_id, driver, state, kernel_release, cpus, memory_mb, seed, clock, hostname, labels,
-                                 created_at, expires_at, last_active_at, state_reason, checkpoint, checkpoint_seq, event_seq)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $14, $15, 0, 1) RETURNING id)
+                                 created_at, expires_at, last_active_at, state_reason, checkpoint, checkpoint_seq, event_seq, kernel_config)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $14, $15, 0, 1, $17) RETURNING id)
          INSERT INTO session_events (session_id, seq, type, data, created_at) SELECT id, 1, 'state', $16, $12 FROM s`,
         [
           id,
@@ -252,6 +258,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
           row.stateReason,
           checkpoint,
           JSON.stringify(first),
+          row.kernelConfig ? JSON.stringify(row.kernelConfig) : null,
         ],
       );
       this.live.set(id, {
@@ -363,8 +370,33 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       }
       l.seq = seq;
       if (++l.sinceCheckpoint >= this.cfg.KERNELAB_CHECKPOINT_EVERY) await this.checkpoint(id, l);
+      await this.reflectMachineState(id, l);
       return r;
     });
+  }
+
+  /**
+   * A machine that panicked makes its session `crashed` (and a reboot makes it
+   * `running` again): the row and the session stream follow the machine.
+   */
+  private async reflectMachineState(id: string, l: Live): Promise<void> {
+    if (!l.machine) return;
+    const info = await l.machine.info();
+    const state = info.state === 'crashed' ? 'crashed' : info.state === 'stopped' ? 'stopped' : 'running';
+    if (l.machineState === undefined) {
+      const row = await this.sessions.findOne({ where: { id }, select: { id: true, state: true } });
+      l.machineState = row?.state ?? 'running';
+    }
+    if (state === l.machineState) return;
+    const row = await this.sessions.findOne({ where: { id } });
+    if (!row || row.state === 'deleted') return;
+    const previous = row.state;
+    const reason = state === 'crashed' ? (info.stateReason ?? 'kernel panic') : state === 'stopped' ? 'powered off' : `rebooted (boot ${info.boot})`;
+    row.state = state;
+    row.stateReason = reason;
+    await this.sessions.update({ id }, { state, stateReason: reason });
+    l.machineState = state;
+    await this.event(row, 'state', { state, previous, reason });
   }
 
   /** Writes a checkpoint and drops the journal entries it covers. Call with the session lock held. */
@@ -528,6 +560,7 @@ export function view(r: SessionRow): SessionView {
     expiresAt: r.expiresAt.toISOString(),
     lastActiveAt: r.lastActiveAt.toISOString(),
     stateReason: r.stateReason,
+    kernelConfig: r.kernelConfig ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { KernelDebugConfig } from '../../kernel/types';
 
 export type SessionState = 'provisioning' | 'running' | 'crashed' | 'stopped' | 'deleted';
 export const LIVE_STATES: SessionState[] = ['provisioning', 'running', 'crashed', 'stopped'];
@@ -24,6 +25,8 @@ export class SessionRow {
   @Column({ name: 'last_active_at', type: 'timestamptz' }) lastActiveAt!: Date;
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
   @Column({ name: 'state_reason', type: 'text', nullable: true }) stateReason!: string | null;
+  /** debug-kernel options (KASAN, lockdep, hung task timeout) */
+  @Column({ name: 'kernel_config', type: 'jsonb', nullable: true }) kernelConfig!: KernelDebugConfig | null;
   /** latest checkpoint of the machine (driver snapshot bytes) */
   @Column({ type: 'bytea', nullable: true, select: false }) checkpoint!: Buffer | null;
   /** journal seq included in the checkpoint */

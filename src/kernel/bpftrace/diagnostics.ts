@@ -8,10 +8,10 @@ export interface Diagnostic {
 }
 
 /** Renders diagnostics exactly as bpftrace 0.17's log.cpp: `stdin:L:C-C: ERROR: msg`, source line, underline. */
-export function formatDiagnostic(d: Diagnostic, source: string): string {
+export function formatDiagnostic(d: Diagnostic, source: string, file = 'stdin'): string {
   if (!d.loc) return `${d.severity}: ${d.message}\n`;
   const { line, col, endCol, endLine } = d.loc;
-  let out = `stdin:${line}:${col}-${endCol}: ${d.severity}: ${d.message}\n`;
+  let out = `${file}:${line}:${col}-${endCol}: ${d.severity}: ${d.message}\n`;
   const lines = source.split('\n');
   const text = lines[line - 1] ?? '';
   out += text + '\n';
@@ -20,6 +20,6 @@ export function formatDiagnostic(d: Diagnostic, source: string): string {
   return out;
 }
 
-export function formatDiagnostics(ds: Diagnostic[], source: string): string {
-  return ds.map((d) => formatDiagnostic(d, source)).join('');
+export function formatDiagnostics(ds: Diagnostic[], source: string, file = 'stdin'): string {
+  return ds.map((d) => formatDiagnostic(d, source, file)).join('');
 }

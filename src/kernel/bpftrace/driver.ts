@@ -3,7 +3,7 @@ import { type Diagnostic, formatDiagnostics } from './diagnostics';
 import { jsonEvent } from './output';
 import { parse } from './parser';
 import { DEFAULT_LIMITS, type FiringContext, Interpreter, type Limits, type ProbeHost } from './runtime';
-import { analyse, type ExpandedProbe, matchWildcard } from './semantic';
+import { analyse, type ExpandedProbe, matchWildcard, type SemanticOptions } from './semantic';
 import type { Ty } from './types';
 
 export interface RunOptions {
@@ -15,7 +15,15 @@ export interface RunOptions {
   unsafe?: boolean;
   /** available probes (as `bpftrace -l` prints them); used to check and expand kprobe/tracepoint/uprobe attach points */
   probeList?: readonly string[];
+  /** machine-backed alternative to probeList (see SemanticOptions.resolveProbes) */
+  resolveProbes?: SemanticOptions['resolveProbes'];
+  /** tracepoint format fields for typing args->field */
+  tracepointFields?: SemanticOptions['tracepointFields'];
   limits?: Partial<Limits>;
+  /** name diagnostics show for the program (bpftrace uses the script's path; default "stdin") */
+  filename?: string;
+  /** attach-time check: an error message (stderr) makes the run fail after the banner, before BEGIN */
+  attachCheck?: (probes: readonly ExpandedProbe[]) => string | null;
   /** firing context of bpftrace itself (BEGIN/END); comm defaults to "bpftrace" */
   self?: Partial<FiringContext>;
 }
@@ -47,6 +55,10 @@ export interface BpftraceSession {
   stop(): BpftraceResult;
   /** output so far */
   result(): BpftraceResult;
+  /** a limit of the host stopped the run: the message goes to stderr, then stop() (END, maps); exit code 1 */
+  abort?(message: string): BpftraceResult;
+  /** the interpreter (maps, counters); absent when nothing ran */
+  readonly interpreter?: Interpreter;
 }
 
 const MAX_PROGRAM_NODES = 100_000;
@@ -140,7 +152,7 @@ export function runBpftrace(source: string, opts: RunOptions, host: ProbeHost): 
   let finished = false;
   const result = (): BpftraceResult => ({ stdout, stderr, exitCode });
   const failed = (diags: Diagnostic[], code: number): BpftraceSession => {
-    h.emitErr!(formatDiagnostics(diags, source));
+    h.emitErr!(formatDiagnostics(diags, source, opts.filename));
     exitCode = code;
     return {
       ok: false,
@@ -160,7 +172,13 @@ export function runBpftrace(source: string, opts: RunOptions, host: ProbeHost): 
   if (countNodes(program) > MAX_PROGRAM_NODES) {
     return failed([{ severity: 'ERROR', message: `program too large: more than ${MAX_PROGRAM_NODES} AST nodes (BPF programs are limited to 1M instructions)` }], 1);
   }
-  const sem = analyse(program, { args, unsafe: !!opts.unsafe, probeList: opts.probeList });
+  const sem = analyse(program, {
+    args,
+    unsafe: !!opts.unsafe,
+    probeList: opts.probeList,
+    resolveProbes: opts.resolveProbes,
+    tracepointFields: opts.tracepointFields,
+  });
   const diags = [...parsed.diagnostics, ...sem.diagnostics];
   if (sem.fatal) {
     const d = sem.diagnostics.find((x) => x.message.startsWith('FATAL'))!;
@@ -169,7 +187,7 @@ export function runBpftrace(source: string, opts: RunOptions, host: ProbeHost): 
     return { ok: false, probes: [], timers: [], finished: true, diagnostics: diags, fire: () => undefined, stop: result, result };
   }
   if (diags.some((d) => d.severity === 'ERROR')) return failed(diags, 1);
-  if (diags.length) h.emitErr!(formatDiagnostics(diags, source));
+  if (diags.length) h.emitErr!(formatDiagnostics(diags, source, opts.filename));
   const overflow = stackOverflow(program, sem.types, sem.probes);
   if (overflow !== null) {
     h.emitErr!(
@@ -185,6 +203,12 @@ export function runBpftrace(source: string, opts: RunOptions, host: ProbeHost): 
   const n = sem.probes.length;
   const banner = json ? jsonEvent('attached_probes', `{"probes": ${n}}`) : `Attaching ${n} probe${n === 1 ? '' : 's'}...\n`;
   h.emit(banner);
+  const attachErr = opts.attachCheck?.(sem.probes) ?? null;
+  if (attachErr) {
+    h.emitErr!(attachErr);
+    exitCode = 1;
+    return { ok: false, probes: sem.probes, timers: [], finished: true, diagnostics: diags, fire: () => undefined, stop: result, result };
+  }
 
   const stop = (): BpftraceResult => {
     if (finished) return result();
@@ -220,6 +244,14 @@ export function runBpftrace(source: string, opts: RunOptions, host: ProbeHost): 
     afterFiring();
   }
 
+  const byName = new Map<string, ExpandedProbe[]>();
+  for (const p of sem.probes) {
+    if (p.provider === 'BEGIN' || p.provider === 'END') continue;
+    const l = byName.get(p.name);
+    if (l) l.push(p);
+    else byName.set(p.name, [p]);
+  }
+
   const timers: TimerProbe[] = [];
   for (const p of sem.probes) {
     const period = periodOf(p.name);
@@ -236,15 +268,23 @@ export function runBpftrace(source: string, opts: RunOptions, host: ProbeHost): 
     diagnostics: diags,
     fire(probeName: string, ctx: FiringContext): void {
       if (finished) return;
-      for (const p of sem.probes) {
+      const list = byName.get(probeName);
+      if (!list) return;
+      for (const p of list) {
         if (finished) return;
-        if (p.provider === 'BEGIN' || p.provider === 'END' || p.name !== probeName) continue;
         interp.fire(program.probes[p.index], p.name, ctx);
         afterFiring();
       }
     },
+    interpreter: interp,
     stop,
     result,
+    abort(message: string): BpftraceResult {
+      if (finished) return result();
+      h.emitErr!(message);
+      exitCode = 1;
+      return stop();
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Expr, MapExpr, Probe, Program, Stmt } from './ast';
 import { formatBuf, formatInt, formatStr, parseFormat } from './format';
 import { type AggState, bufText, histIndex, isAgg, jsonEvent, jsonStr, lhistIndex, type MapEntry, mapJson, mapText, type MapView, stackText, type Val, valText } from './output';
-import type { MapInfo } from './semantic';
+import { type MapInfo, taskPath } from './semantic';
 import type { AggFn, Ty } from './types';
 
 /** What the machine knows about the context a probe fires in. */
@@ -16,15 +16,19 @@ export interface FiringContext {
   cgroup?: number;
   curtask?: number;
   /** kernel stack frames, innermost first, as `sym+off` */
-  kstack?: string[];
-  ustack?: string[];
+  kstack?: readonly string[];
+  ustack?: readonly string[];
   /** function name (func builtin) */
   func?: string;
   /** arg0..argN */
-  argv?: (number | bigint)[];
+  argv?: readonly (number | bigint)[];
   retval?: number | bigint;
   /** tracepoint fields (args->field) */
-  args?: Record<string, number | bigint | string>;
+  args?: Readonly<Record<string, number | bigint | string | boolean | readonly string[] | undefined>>;
+  /** `curtask->a->b`: the task member at a path (see semantic taskPath) */
+  task?: (path: readonly string[]) => number | bigint | string | undefined;
+  /** user/kernel memory holding strings (str(ptr) of a pointer the firing carries, e.g. readline's return value) */
+  mem?: ReadonlyMap<bigint, string>;
 }
 
 /** Host interface: time, randomness and output come from the simulated machine. */
@@ -61,6 +65,10 @@ export interface Limits {
   maxOutputBytes: number;
   /** string size (BPFTRACE_STRLEN) */
   strlen: number;
+  /** evaluation steps over the whole run (the deterministic stand-in for a wall-time cap) */
+  totalSteps: number;
+  /** probe firings over the whole run */
+  totalFirings: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -69,7 +77,11 @@ export const DEFAULT_LIMITS: Limits = {
   mapKeysMax: 4096,
   maxOutputBytes: 4 * 1024 * 1024,
   strlen: 64,
+  totalSteps: 50_000_000,
+  totalFirings: 2_000_000,
 };
+
+const AGG_CALLS: ReadonlySet<string> = new Set(['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist']);
 
 class ExitAction extends Error {}
 class BreakLoop extends Error {}
@@ -100,6 +112,9 @@ export class Interpreter {
   aborted: string | null = null;
   private seq = 0;
   private outBytes = 0;
+  /** steps and firings of the run so far */
+  steps = 0;
+  firings = 0;
   private warnedFull = new Set<string>();
   private readonly startNs: number;
 
@@ -114,30 +129,59 @@ export class Interpreter {
   }
 
   /** output of the firing in progress: discarded if the firing turns out to be unloadable */
-  private pending: string[] | null = null;
+  private pending: string | null = null;
+  /** scratch-variable table reused by the outermost firing (firings may nest: a probe's action can make the model fire another) */
+  private readonly scratch = new Map<string, Val>();
+  private depth = 0;
 
   out(text: string): void {
     this.outBytes += text.length;
     if (this.outBytes > this.opts.limits.maxOutputBytes) throw new OutputFull();
-    if (this.pending) this.pending.push(text);
+    if (this.pending !== null) this.pending += text;
     else this.host.emit(text);
   }
 
   private flush(): void {
     const p = this.pending;
     this.pending = null;
-    if (p && p.length) this.host.emit(p.join(''));
+    if (p) this.host.emit(p);
   }
 
   err(text: string): void {
     this.host.emitErr?.(text);
   }
 
-  /** Runs one probe's action (predicate + body). Returns false when the run must stop (exit() or a limit). */
+  /** Runs one probe's action (predicate + body); sets `exited` or `aborted` when the run must stop. */
   fire(probe: Probe, probeName: string, ctx: FiringContext): void {
     if (this.exited || this.aborted) return;
-    const f: Frame = { vars: new Map(), ctx, probeName, steps: 0 };
-    this.pending = [];
+    if (++this.firings > this.opts.limits.totalFirings || this.steps > this.opts.limits.totalSteps) {
+      this.aborted = `ERROR: run limit exceeded (${this.firings > this.opts.limits.totalFirings ? `${this.opts.limits.totalFirings} probe firings` : `${this.opts.limits.totalSteps} steps`}); stopping\n`;
+      this.err(this.aborted);
+      return;
+    }
+    const outer = this.pending;
+    if (outer) {
+      // output of the firing this one interrupts goes first
+      this.pending = null;
+      this.host.emit(outer);
+    }
+    let vars: Map<string, Val>;
+    if (this.depth === 0) {
+      vars = this.scratch;
+      vars.clear();
+    } else vars = new Map();
+    const f: Frame = { vars, ctx, probeName, steps: 0 };
+    this.pending = '';
+    this.depth++;
+    try {
+      this.run(probe, f);
+    } finally {
+      this.depth--;
+      this.pending = outer === null ? null : '';
+    }
+  }
+
+  private run(probe: Probe, f: Frame): void {
     try {
       if (probe.predicate && !truthy(this.eval(probe.predicate, f))) return this.flush();
       this.block(probe.body, f);
@@ -147,7 +191,7 @@ export class Interpreter {
       if (e instanceof BudgetExceeded) {
         // a program that may not terminate is one the BPF verifier rejects: nothing of this firing is shown
         this.pending = null;
-        this.aborted = `ERROR: Error loading program: ${probeName} (try -v)\n`;
+        this.aborted = `ERROR: Error loading program: ${f.probeName} (try -v)\n`;
         this.err(this.aborted);
         return;
       }
@@ -163,6 +207,7 @@ export class Interpreter {
   }
 
   private tick(f: Frame): void {
+    this.steps++;
     if (++f.steps > this.opts.limits.stepsPerFiring) throw new BudgetExceeded();
   }
 
@@ -228,7 +273,7 @@ export class Interpreter {
   }
 
   private isAggCall(e: Extract<Expr, { kind: 'call' }>): boolean {
-    return ['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist'].includes(e.name);
+    return AGG_CALLS.has(e.name);
   }
 
   /** Truncates strings to their static size (BPF strings are fixed-size buffers). */
@@ -246,6 +291,13 @@ export class Interpreter {
   }
 
   private keyId(key: Val[]): string {
+    // fast paths for the common single-key maps (@[comm], @[pid], @)
+    if (key.length === 0) return '[]';
+    if (key.length === 1) {
+      const k0 = key[0];
+      if (typeof k0 === 'string') return 's' + k0;
+      if (typeof k0 === 'bigint') return 'i' + k0;
+    }
     return JSON.stringify(key, (_k, v) => (typeof v === 'bigint' ? `#${v}` : v));
   }
 
@@ -504,12 +556,20 @@ export class Interpreter {
       case 'tuple':
         return e.elems.map((x) => this.fitVal(this.eval(x, f), x));
       case 'field': {
-        const b = this.eval(e.base, f);
-        if (Array.isArray(b)) return b[Number(e.field)] ?? 0n;
         if (e.base.kind === 'builtin' && e.base.name === 'args') {
           const v = f.ctx.args?.[e.field];
+          if (typeof v === 'string') return v;
+          if (typeof v === 'boolean') return v ? 1n : 0n;
+          if (Array.isArray(v)) return [...v] as Val;
+          return toBig(v as number | bigint | undefined);
+        }
+        const tp = taskPath(e);
+        if (tp) {
+          const v = f.ctx.task?.(tp);
           return typeof v === 'string' ? v : toBig(v);
         }
+        const b = this.eval(e.base, f);
+        if (Array.isArray(b)) return b[Number(e.field)] ?? 0n;
         return 0n;
       }
       case 'index':
@@ -527,8 +587,11 @@ export class Interpreter {
 
   private builtin(name: string, f: Frame): Val {
     const c = f.ctx;
-    const m = /^(s?)arg(\d)$/.exec(name);
-    if (m) return toBig(c.argv?.[Number(m[2])]);
+    const c0 = name.charCodeAt(0);
+    if (c0 === 97 /* a */ || c0 === 115 /* s */) {
+      const m = /^(s?)arg(\d)$/.exec(name);
+      if (m) return toBig(c.argv?.[Number(m[2])]);
+    }
     switch (name) {
       case 'pid':
         return BigInt(c.pid);
@@ -563,9 +626,9 @@ export class Interpreter {
       case 'curtask':
         return BigInt(c.curtask ?? 0);
       case 'kstack':
-        return { stack: c.kstack ?? [] };
+        return { stack: [...(c.kstack ?? [])] };
       case 'ustack':
-        return { stack: c.ustack ?? [] };
+        return { stack: [...(c.ustack ?? [])] };
       default:
         return 0n;
     }
@@ -647,7 +710,7 @@ export class Interpreter {
       case 'str': {
         const v = e.args[0].kind === 'param' ? (this.opts.args[e.args[0].index - 1] ?? '') : this.eval(e.args[0], f);
         const max = e.args[1] ? Number(this.eval(e.args[1], f)) : this.opts.limits.strlen - 1;
-        const s = typeof v === 'string' ? v : '';
+        const s = typeof v === 'string' ? v : typeof v === 'bigint' ? (f.ctx.mem?.get(v) ?? '') : '';
         return s.slice(0, Math.max(0, Math.min(max, this.opts.limits.strlen - 1)));
       }
       case 'buf': {
@@ -715,9 +778,9 @@ export class Interpreter {
         this.eval(e.args[0], f);
         return 0n;
       case 'kstack':
-        return { stack: f.ctx.kstack ?? [] };
+        return { stack: [...(f.ctx.kstack ?? [])] };
       case 'ustack':
-        return { stack: f.ctx.ustack ?? [] };
+        return { stack: [...(f.ctx.ustack ?? [])] };
       case 'delete': {
         const m = e.args[0] as MapExpr;
         this.maps.get(m.name)?.delete(this.keyId(this.keyOf(m, f)));

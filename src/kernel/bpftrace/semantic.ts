@@ -10,6 +10,89 @@ export interface SemanticOptions {
   unsafe: boolean;
   /** available probes (`bpftrace -l` form, e.g. `kprobe:vfs_read`); when absent, kprobe/tracepoint names are not checked */
   probeList?: readonly string[];
+  /**
+   * Alternative to probeList: the canonical probe names a pattern (`kprobe:vfs_*`,
+   * `tracepoint:syscalls:sys_enter_read`) matches on this machine; null when the
+   * provider is not checked by the resolver.
+   */
+  resolveProbes?: (pattern: string) => readonly string[] | null;
+  /** fields of a tracepoint (`tracepoint:sys:event`) from its format file; null when unknown (any field accepted) */
+  tracepointFields?: (probeName: string) => readonly TracepointField[] | null;
+}
+
+/** A field of a tracepoint's format file, as the semantic pass types `args->field`. */
+export interface TracepointField {
+  name: string;
+  /** byte size */
+  size: number;
+  signed: boolean;
+  /** char array (`char comm[16]`): a string of `size` bytes; char pointers and __data_loc are pointers */
+  charArray: boolean;
+}
+
+/** task_struct members `curtask->...` can reach (the rest of the struct is not modelled). */
+const TASK_SCALARS: Record<string, Ty> = {
+  pid: { k: 'int', signed: true, bits: 32 },
+  tgid: { k: 'int', signed: true, bits: 32 },
+  comm: { k: 'str', size: 16 },
+  prio: { k: 'int', signed: true, bits: 32 },
+  static_prio: { k: 'int', signed: true, bits: 32 },
+  normal_prio: { k: 'int', signed: true, bits: 32 },
+  rt_priority: { k: 'int', signed: false, bits: 32 },
+  policy: { k: 'int', signed: false, bits: 32 },
+  flags: { k: 'int', signed: false, bits: 32 },
+  __state: { k: 'int', signed: false, bits: 32 },
+  on_cpu: { k: 'int', signed: true, bits: 32 },
+  exit_code: { k: 'int', signed: true, bits: 32 },
+  exit_signal: { k: 'int', signed: true, bits: 32 },
+  start_time: { k: 'int', signed: false, bits: 64 },
+  utime: { k: 'int', signed: false, bits: 64 },
+  stime: { k: 'int', signed: false, bits: 64 },
+  nvcsw: { k: 'int', signed: false, bits: 64 },
+  nivcsw: { k: 'int', signed: false, bits: 64 },
+  min_flt: { k: 'int', signed: false, bits: 64 },
+  maj_flt: { k: 'int', signed: false, bits: 64 },
+};
+/** task_struct pointers to other tasks */
+const TASK_LINKS = new Set(['real_parent', 'parent', 'group_leader']);
+const CRED_FIELDS = new Set(['uid', 'gid', 'euid', 'egid', 'suid', 'sgid', 'fsuid', 'fsgid']);
+
+/** The member path of `curtask->a->b` (through casts), or null when the expression is not rooted at curtask. */
+export function taskPath(e: Expr): string[] | null {
+  const path: string[] = [];
+  let cur: Expr = e;
+  for (;;) {
+    if (cur.kind === 'field') {
+      path.unshift(cur.field);
+      cur = cur.base;
+    } else if (cur.kind === 'cast' && cur.ptr) cur = cur.operand;
+    else if (cur.kind === 'builtin' && cur.name === 'curtask') return path.length ? path : null;
+    else return null;
+  }
+}
+
+/** The type of a curtask member path, or a message naming the missing member. */
+export function taskPathType(path: readonly string[]): Ty | string {
+  let struct = 'task_struct';
+  for (let i = 0; i < path.length; i++) {
+    const f = path[i];
+    const last = i === path.length - 1;
+    if (struct === 'task_struct') {
+      if (TASK_LINKS.has(f)) {
+        if (last) return UINT64;
+        continue;
+      }
+      if (f === 'cred' || f === 'real_cred') {
+        if (last) return UINT64;
+        struct = 'cred';
+        continue;
+      }
+      const t = TASK_SCALARS[f];
+      if (t && last) return t;
+    } else if (struct === 'cred' && CRED_FIELDS.has(f) && last) return { k: 'int', signed: false, bits: 32 };
+    return `Struct/union of type 'struct ${struct}' does not contain a field named '${f}'`;
+  }
+  return UINT64;
 }
 
 export interface MapInfo {
@@ -128,6 +211,10 @@ class Analyser {
           this.fatal = true;
           return;
         }
+        if (ap.parts.some((x) => /\$\d/.test(x))) {
+          // positional parameters in attach points are replaced by their text
+          ap.parts = ap.parts.map((x) => x.replace(/\$(\d+)/g, (_m, d: string) => this.opts.args[Number(d) - 1] ?? ''));
+        }
         const name = canonicalName(ap);
         const n = ap.parts.length;
         switch (prov) {
@@ -214,6 +301,18 @@ class Analyser {
   }
 
   private expandList(index: number, prov: string, name: string, ap: AttachPoint, notFound: () => void): void {
+    const resolved = this.opts.resolveProbes?.(name);
+    if (resolved) {
+      if (resolved.length === 0) {
+        notFound();
+        // a kprobe on a missing function is only a warning: attaching it fails later
+        if (!/[*?]/.test(name) && (prov === 'kprobe' || prov === 'kretprobe')) this.expanded.push({ index, name, provider: prov });
+        return;
+      }
+      for (const m of resolved.slice(0, MAX_ATTACH)) this.expanded.push({ index, name: m, provider: prov });
+      if (resolved.length > MAX_ATTACH) this.err(`Too many probes match ${name} (${resolved.length}, limit ${MAX_ATTACH})`, ap.loc);
+      return;
+    }
     const list = this.opts.probeList;
     const wild = /[*?]/.test(name);
     if (!list) {
@@ -228,6 +327,26 @@ class Analyser {
     }
     for (const m of matches.slice(0, MAX_ATTACH)) this.expanded.push({ index, name: m, provider: prov });
     if (matches.length > MAX_ATTACH) this.err(`Too many probes match ${name} (${matches.length}, limit ${MAX_ATTACH})`, ap.loc);
+  }
+
+  /** `args->field` of the probe's tracepoints, typed from their format files. */
+  private tracepointField(e: Extract<Expr, { kind: 'field' }>): Ty {
+    const index = this.program.probes.indexOf(this.probe);
+    let out: Ty | null = null;
+    for (const ep of this.expanded) {
+      if (ep.index !== index || ep.provider !== 'tracepoint') continue;
+      const fields = this.opts.tracepointFields?.(ep.name);
+      if (!fields) continue;
+      const fd = fields.find((x) => x.name === e.field);
+      if (!fd) {
+        const [, sys, ev] = ep.name.split(':');
+        this.err(`Struct/union of type 'struct _tracepoint_${sys}_${ev}' does not contain a field named '${e.field}'`, e.loc);
+        return NONE;
+      }
+      const t: Ty = fd.charArray ? { k: 'str', size: fd.size } : { k: 'int', signed: fd.signed, bits: [1, 2, 4, 8].includes(fd.size) ? fd.size * 8 : 64 };
+      if (!out) out = t;
+    }
+    return out ?? INT64;
   }
 
   private providers(): string[] {
@@ -429,7 +548,8 @@ class Analyser {
         this.mapKeys(e);
         const info = this.maps.get(e.name);
         if (!info) return INT64;
-        if (info.value.k === 'agg') return info.value.fn === 'count' ? UINT64 : INT64;
+        // reading an aggregation gives a value of its own type (0.17: 'count' does not mix with 'int64')
+        if (info.value.k === 'agg') return info.value.fn === 'hist' || info.value.fn === 'lhist' ? INT64 : info.value;
         return info.value;
       }
       case 'call':
@@ -484,6 +604,21 @@ class Analyser {
         return { k: 'tuple', elems };
       }
       case 'field': {
+        const tp = taskPath(e);
+        if (tp) {
+          this.expr(e.base);
+          const t = taskPathType(tp);
+          if (typeof t === 'string') {
+            this.err(t, e.loc);
+            return NONE;
+          }
+          return t;
+        }
+        if (e.base.kind === 'builtin' && e.base.name === 'args' && this.opts.tracepointFields) {
+          const b0 = this.expr(e.base);
+          if (b0.k === 'record') return this.tracepointField(e);
+          return NONE;
+        }
         const b = this.expr(e.base);
         if (b.k === 'tuple') {
           const i = Number(e.field);
@@ -651,13 +786,15 @@ class Analyser {
       this.err(`${e.name}: Too many arguments for format string (${supplied} supplied, ${specs.length} expected)`, e.loc);
       return;
     }
-    specs.forEach((s, i) => {
+    // bpftrace reports the first mismatching argument of a call only
+    specs.some((s, i) => {
       const t = ts[i + 1];
       const want = specExpects(s.conv);
-      if (t.k === 'none') return;
+      if (t.k === 'none') return false;
       const have = t.k === 'int' ? 'integer' : isStringy(t) ? 'string' : t.k === 'buf' ? 'buffer' : tyName(t);
       const ok = want === 'string' ? have === 'string' : want === 'integer' ? have === 'integer' : have === 'buffer';
       if (!ok) this.err(`${e.name}: %${s.conv} specifier expects a value of type ${want} (${have} supplied)`, e.loc);
+      return !ok;
     });
   }
 

@@ -25,6 +25,8 @@ export interface ModuleEffects {
   params?: Readonly<Record<string, string>>;
   /** parameters registered with perm 0 (not in /sys/module/<m>/parameters) */
   hiddenParams?: readonly string[];
+  /** device nodes devtmpfs creates for the devices the module registers: [name, kind, major, minor] (mode 0600) */
+  devNodes?(params: Readonly<Record<string, string>>): [string, 'c' | 'b', number, number][];
 }
 
 const INFO = 6;
@@ -34,6 +36,10 @@ export const MODULE_EFFECTS: Readonly<Record<string, ModuleEffects>> = {
   loop: {
     init: () => [[INFO, 'loop: module loaded']],
     params: { max_loop: '8', max_part: '0', hw_queue_depth: '128' },
+    devNodes: (p) => [
+      ['loop-control', 'c', 10, 237],
+      ...Array.from({ length: Math.min(256, Number(p.max_loop) || 8) }, (_, i): [string, 'b', number, number] => [`loop${i}`, 'b', 7, i]),
+    ],
   },
   dummy: { params: { numdummies: '1' }, hiddenParams: ['numdummies'] },
   raid6_pq: {
@@ -53,11 +59,19 @@ export const MODULE_EFFECTS: Readonly<Record<string, ModuleEffects>> = {
   },
   xor: { init: () => [[INFO, `xor: automatically using best checksumming function   ${'avx'.padEnd(10)}`]] },
   btrfs: {
+    devNodes: () => [['btrfs-control', 'c', 10, 234]],
     init: ({ loaded }) => [
       [INFO, `Btrfs loaded, crc32c=${loaded('crc32c_intel') ? 'crc32c-intel' : 'crc32c-generic'}, zoned=yes, fsverity=yes`],
     ],
   },
   nvme: {
+    devNodes: () => [
+      ['nvme0', 'c', 246, 0],
+      ['ng0n1', 'c', 245, 0],
+      ['nvme0n1', 'b', 259, 0],
+      ['nvme0n1p1', 'b', 259, 1],
+      ['nvme0n1p2', 'b', 259, 2],
+    ],
     init: ({ k }) => [
       [INFO, 'nvme nvme0: pci function 0000:00:03.0'],
       [INFO, 'ACPI: \\_SB_.LNKC: Enabled at IRQ 11'],

@@ -4,7 +4,9 @@
  * and the /proc/modules and /sys/module views.
  */
 export { insmod, lsmod, modinfo, modprobe, probeList, rmmod, type CmdResult } from './kmod';
-export { type InitState, type LoadedModule, type ModuleHook, Modules, type ModulesState, moduleAddr } from './modules';
+export { type InitState, type LabFileRef, type LoadedModule, type ModuleHook, Modules, type ModulesState, moduleAddr } from './modules';
+export { type LabFile, type LabManifest, type LabMessage, type LabParam, type LabValidation, validateLabManifest } from './lab';
+export { type ModprobeConfig, readConfig } from './config';
 export { MODULE_DIR, type ModuleInfo, registry, resolveName } from './registry';
 export { kernfsOrder, TAINT, taintLetters } from './taint';
-export { modulesProcEntries, moduleSysfsDir, moduleSysfsEntries, renderProcModules } from './views';
+export { modulesProcEntries, moduleSysfsDir, moduleSysfsEntries, renderModuleKallsyms, renderProcModules } from './views';

@@ -37,6 +37,8 @@ interface RawModule {
   x?: Record<string, string>;
   /** .modinfo key order where known */
   ord?: string[];
+  /** symbols used from dependencies, where the reference printed them */
+  u?: Record<string, string[]>;
 }
 
 interface RawData {
@@ -77,6 +79,8 @@ export interface ModuleInfo {
   readonly symbols: readonly string[];
   readonly extra: Readonly<Record<string, string>>;
   readonly order?: readonly string[];
+  /** symbols it uses from a dependency, where known (the "Unknown symbol" lines of the reference) */
+  readonly usedSymbols?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface Registry {
@@ -126,6 +130,7 @@ export function registry(): Registry {
     symbols: m.sy ?? [],
     extra: m.x ?? {},
     order: m.ord,
+    usedSymbols: m.u,
   }));
   const aliases = new Map<string, string[]>();
   for (const m of modules) {

@@ -28,7 +28,8 @@ import {
  * the CPU count and the memory size.
  */
 
-export const KERNEL_CMDLINE = 'console=ttyS0 panic=-1';
+/** the capture's command line without its panic=-1 (see BOOT_OVERRIDES in sysctl/tree.ts) */
+export const KERNEL_CMDLINE = 'console=ttyS0';
 
 /** What the templates see. */
 export interface BootCtx {

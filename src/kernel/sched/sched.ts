@@ -1656,6 +1656,8 @@ export class Sched {
     cpu.sw++;
     cpu.pcount++;
     this.markDirty(c);
+    // trace point: sched_waking / sched_wakeup (+ the switch in when the CPU was idle)
+    if (wakeup) this.k.trace?.schedWakeup(t.pid, c, cpu.rq.length === 1);
   }
 
   private dequeue(t: Task): void {
@@ -1744,6 +1746,8 @@ export class Sched {
     this.dequeue(t);
     t.nv++;
     t.pcount++;
+    // trace point: schedule() out of the task (sched_switch)
+    this.k.trace?.schedSleep(t.pid, t.cpu);
   }
 
   private nextStep(t: Task): void {

@@ -742,7 +742,7 @@ const kill: Builtin = (sh, env, argv, fds) => {
       continue;
     }
     try {
-      sh.host.kill(pid, sig);
+      sh.host.kill(pid, sig, env.pid);
     } catch (e) {
       if (e instanceof KernelError) {
         err(sh, env, fds, `kill: (${pid}) - ${e.message}`);
@@ -1025,6 +1025,114 @@ const exec: Builtin = function* (sh, env, argv, fds): Co<number> {
   throw new ExitSignal(st);
 };
 
+/** ulimit's resources as bash 5.2 lists them (-a): option, RLIMIT_*, unit factor, description, unit */
+const ULIMITS: readonly { opt: string; res: number; factor: number; desc: string; unit: string }[] = [
+  { opt: 'R', res: 15, factor: 1, desc: 'real-time non-blocking time', unit: 'microseconds' },
+  { opt: 'c', res: 4, factor: 1024, desc: 'core file size', unit: 'blocks' },
+  { opt: 'd', res: 2, factor: 1024, desc: 'data seg size', unit: 'kbytes' },
+  { opt: 'e', res: 13, factor: 1, desc: 'scheduling priority', unit: '' },
+  { opt: 'f', res: 1, factor: 1024, desc: 'file size', unit: 'blocks' },
+  { opt: 'i', res: 11, factor: 1, desc: 'pending signals', unit: '' },
+  { opt: 'l', res: 8, factor: 1024, desc: 'max locked memory', unit: 'kbytes' },
+  { opt: 'm', res: 5, factor: 1024, desc: 'max memory size', unit: 'kbytes' },
+  { opt: 'n', res: 7, factor: 1, desc: 'open files', unit: '' },
+  { opt: 'p', res: -1, factor: 1, desc: 'pipe size', unit: '512 bytes' },
+  { opt: 'q', res: 12, factor: 1, desc: 'POSIX message queues', unit: 'bytes' },
+  { opt: 'r', res: 14, factor: 1, desc: 'real-time priority', unit: '' },
+  { opt: 's', res: 3, factor: 1024, desc: 'stack size', unit: 'kbytes' },
+  { opt: 't', res: 0, factor: 1, desc: 'cpu time', unit: 'seconds' },
+  { opt: 'u', res: 6, factor: 1, desc: 'max user processes', unit: '' },
+  { opt: 'v', res: 9, factor: 1024, desc: 'virtual memory', unit: 'kbytes' },
+  { opt: 'x', res: 10, factor: 1, desc: 'file locks', unit: '' },
+];
+
+/** ulimit [-SHa] [-RcdefilmnpqrstuvxP] [limit]: the shell process's resource limits (getrlimit/setrlimit) */
+const ulimit: Builtin = (sh, env, argv, fds) => {
+  let hard = false;
+  let soft = false;
+  let all = false;
+  const picked: (typeof ULIMITS)[number][] = [];
+  let value: string | undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      value = argv[i + 1];
+      break;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      for (const ch of a.slice(1)) {
+        if (ch === 'H') hard = true;
+        else if (ch === 'S') soft = true;
+        else if (ch === 'a') all = true;
+        else {
+          const u = ULIMITS.find((x) => x.opt === ch);
+          if (!u) {
+            err(sh, env, fds, `ulimit: -${ch}: invalid option`);
+            out2(fds, 'ulimit: usage: ulimit [-SHabcdefiklmnpqrstuvxPRT] [limit]\n');
+            return 2;
+          }
+          picked.push(u);
+        }
+      }
+      continue;
+    }
+    value = a;
+  }
+  const pid = env.pid;
+  const show = (v: number, factor: number): string => (v < 0 ? 'unlimited' : String(Math.floor(v / factor)));
+  const get = (u: (typeof ULIMITS)[number]): string => {
+    if (u.res < 0) return '8';
+    const [s, h] = sh.host.getRlimit(pid, u.res);
+    return show(hard && !soft ? h : s, u.factor);
+  };
+  // printf("%-20s %20s", description, "(unit, -X) ")
+  const label = (u: (typeof ULIMITS)[number]): string => `${u.desc.padEnd(20)} ${`${u.unit ? `(${u.unit}, ` : '('}-${u.opt}) `.padStart(20)}`;
+  if (all) {
+    out(fds, ULIMITS.map((u) => `${label(u)}${get(u)}\n`).join(''));
+    return 0;
+  }
+  if (picked.length === 0) picked.push(ULIMITS.find((u) => u.opt === 'f')!);
+  if (value === undefined) {
+    if (picked.length === 1) out(fds, get(picked[0]) + '\n');
+    else out(fds, picked.map((u) => `${label(u)}${get(u)}\n`).join(''));
+    return 0;
+  }
+  let status = 0;
+  for (const u of picked) {
+    if (u.res < 0) {
+      err(sh, env, fds, `ulimit: ${u.desc}: cannot modify limit: Invalid argument`);
+      status = 1;
+      continue;
+    }
+    const [curSoft, curHard] = sh.host.getRlimit(pid, u.res);
+    let v: number;
+    if (value === 'unlimited') v = -1;
+    else if (value === 'hard') v = curHard;
+    else if (value === 'soft') v = curSoft;
+    else if (/^\d+$/.test(value)) {
+      v = Number(value) * u.factor;
+      if (!Number.isSafeInteger(v)) v = -1;
+    } else {
+      err(sh, env, fds, `ulimit: ${value}: invalid number`);
+      return 1;
+    }
+    // neither -H nor -S: both limits
+    const setSoft = soft || !hard;
+    const setHard = hard || !soft;
+    try {
+      sh.host.setRlimit(pid, u.res, setSoft ? v : curSoft, setHard ? v : curHard);
+    } catch (e) {
+      if (e instanceof KernelError) {
+        err(sh, env, fds, `ulimit: ${u.desc}: cannot modify limit: ${e.message}`);
+        status = 1;
+        continue;
+      }
+      throw e;
+    }
+  }
+  return status;
+};
+
 const times: Builtin = (_sh, _env, _argv, fds) => {
   out(fds, '0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n');
   return 0;
@@ -1098,10 +1206,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   alias: noop,
   unalias: noop,
   shopt: noop,
-  ulimit: (_sh, _env, argv, fds) => {
-    if (argv.length <= 2) out(fds, 'unlimited\n');
-    return 0;
-  },
+  ulimit,
   disown: (sh, _env, argv) => {
     const j = sh.findJob(argv[1] ?? '%+');
     if (j) sh.removeJob(j);

@@ -1,14 +1,17 @@
 import { KernelError } from '../errors';
 import type { Kernel } from '../kernel';
 import type { MemFs, MemInode } from '../fs/memfs';
-import { canAccess, type Mount } from '../fs/vfs';
-import type { DirNode, FsCtx, VNode } from '../fs/vnode';
+import type { Mount } from '../fs/vfs';
+import type { FsCtx, VNode } from '../fs/vnode';
+import { O, RLIMIT_NOFILE } from '../sched/task';
+import { FORK_CLONE_FLAGS } from '../syscalls/nr';
+import { Syscalls, type Caller } from '../syscalls/syscalls';
 
 /**
  * What the shell and its tools need from the machine they run on. The
- * evaluator and every tool only talk to this interface, so a command can
- * later become a real task of the simulated kernel (k.sched fork/exec/exit)
- * without touching the shell.
+ * evaluator and every tool only talk to this interface; on a Kernel
+ * (KernelShellHost) every command is a task of k.sched and every file
+ * operation a system call of that task.
  *
  * Every file operation takes the calling process's pid (for /proc/self and
  * credentials) and the cwd a relative path is resolved against. Failures
@@ -47,6 +50,10 @@ export interface SpawnRequest {
   ppid: number;
   /** true for a fork without exec (subshell, pipeline stage running a builtin) */
   fork?: boolean;
+  /** the executable to exec (default argv[0]); relative paths are taken from cwd */
+  path?: string;
+  /** the session's shell itself: its parent, terminal and session come from the host */
+  session?: boolean;
 }
 
 export interface ShellHost {
@@ -55,14 +62,32 @@ export interface ShellHost {
   readonly gid: number;
 
   // ---------------------------------------------------------- processes
-  /** Creates a process (fork + exec) and returns its pid. */
+  /**
+   * Creates a process: fork + exec, or a fork only (`fork: true`). Returns
+   * its pid. Throws KernelError (EAGAIN past pid_max, threads-max or
+   * RLIMIT_NPROC) when no process can be created.
+   */
   spawn(req: SpawnRequest): number;
-  /** The process ended with a wait status (exit code, or 128 + signal). */
-  exit(pid: number, status: number): void;
-  /** Delivers a signal to a process the shell did not create itself. */
-  kill(pid: number, sig: number): void;
+  /** execve() in an existing process (a forked child running a command in place). */
+  exec(pid: number, req: SpawnRequest): void;
+  /**
+   * The process ended with a wait status (exit code, or 128 + signal) and is
+   * reaped by its parent. `signal`: it was killed by that signal.
+   */
+  exit(pid: number, status: number, signal?: number): void;
+  /** Delivers a signal to a process the shell did not create itself (`from`: the sender). */
+  kill(pid: number, sig: number, from?: number): void;
   /** Accounts CPU time used by a process (virtual ns). */
   chargeCpu(pid: number, ns: number): void;
+  /**
+   * Makes a restored shell process (a snapshot's) this host's own; the
+   * process it replaces (`replacing`, if this host created it) exits.
+   */
+  adopt(pid: number, replacing?: number): void;
+  /** getrlimit(): [soft, hard] of RLIMIT_* `resource`, -1 = unlimited */
+  getRlimit(pid: number, resource: number): [number, number];
+  /** setrlimit(): EPERM when raising the hard limit without privilege, EINVAL when soft > hard */
+  setRlimit(pid: number, resource: number, soft: number, hard: number): void;
 
   // ---------------------------------------------------------- time
   /** virtual ns since boot */
@@ -75,10 +100,14 @@ export interface ShellHost {
    * later (a realtime clock that the server moves forward).
    */
   sleepUntil(ns: number): boolean;
+  /** A process slept (nanosleep) from `startNs` to `endNs`. */
+  slept(pid: number, startNs: number, endNs: number): void;
   /** deterministic randomness ($RANDOM, mktemp) */
   random(): number;
 
   // ---------------------------------------------------------- files
+  /** the content of an executable, as execve loads it (no descriptor, no read accounting) */
+  readImage(pid: number, path: string, cwd: string): string;
   stat(pid: number, path: string, cwd: string, follow?: boolean): StatInfo;
   readFile(pid: number, path: string, cwd: string): string;
   /** O_CREAT|O_WRONLY, O_TRUNC unless append; `create: false` = must exist */
@@ -109,32 +138,44 @@ export interface KernelShellHostOptions {
    * (deterministic runs); 'realtime': it waits for the server to move it.
    */
   clock?: 'manual' | 'realtime';
-  /** first pid handed out by the interim pid counter */
-  firstPid?: number;
-}
-
-export interface KernelShellHostState {
-  nextPid: number;
-  cpuNs: Record<number, number>;
-  live: number[];
+  /** parent of the session's shell process (default 1, init) */
+  parentPid?: number;
+  /** controlling terminal of the shell ('pts/0'): it then leads a new session on it */
+  tty?: string;
 }
 
 const MEMFS_IDS = ['rootfs', 'devtmpfs', 'tmp', 'run', 'shm'];
+/** where the shell's own executable lives */
+const BASH_PATH = '/usr/bin/bash';
+/** fs.nr_open: the hard RLIMIT_NOFILE ceiling */
+const NR_OPEN = 1048576;
+
+function envList(env: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const k in env) out.push(`${k}=${env[k]}`);
+  return out;
+}
 
 /**
- * ShellHost on a Kernel: files go through k.vfs with an FsCtx of the
- * calling pid.
- *
- * INTERIM: pids come from a counter kept here, and process lifetime/CPU
- * time are only recorded here. To be replaced by k.sched's fork/exec/exit
- * API when it lands (spawn -> fork+exec, exit -> exit, kill -> k.sched.kill,
- * chargeCpu -> the task's sum_exec_runtime).
+ * ShellHost on a Kernel. Every process the shell creates is a task of
+ * k.sched (fork/exec/exit/wait, so /proc, CPU time and the fork limits are
+ * the kernel's), and every file operation is a system call of the calling
+ * task through the syscall layer (src/kernel/syscalls): descriptors, I/O
+ * accounting and trace records included.
  */
 export class KernelShellHost implements ShellHost {
   readonly uid: number;
   readonly gid: number;
+  readonly sys: Syscalls;
   private readonly clock: 'manual' | 'realtime';
-  private s: KernelShellHostState;
+  private readonly parentPid: number;
+  private readonly tty: string | undefined;
+  /**
+   * Processes this host created that have not exited (runtime only: they
+   * are shell coroutines, which signals from other processes do not reach;
+   * the tasks themselves are in k.sched's state).
+   */
+  private readonly own = new Set<number>();
   /** memfs inode tables read for stat (mtime, nlink), keyed by memfs id */
   private inodeCache = new Map<string, { key: string; inodes: Record<number, MemInode> }>();
 
@@ -145,52 +186,171 @@ export class KernelShellHost implements ShellHost {
     this.uid = opts.uid ?? 0;
     this.gid = opts.gid ?? 0;
     this.clock = opts.clock ?? 'manual';
-    this.s = { nextPid: opts.firstPid ?? 1000, cpuNs: {}, live: [] };
+    this.parentPid = opts.parentPid ?? 1;
+    this.tty = opts.tty;
+    this.sys = new Syscalls(k);
   }
 
-  getState(): KernelShellHostState {
-    return JSON.parse(JSON.stringify(this.s)) as KernelShellHostState;
-  }
-
-  setState(s: KernelShellHostState): void {
-    this.s = JSON.parse(JSON.stringify(s)) as KernelShellHostState;
-  }
-
-  /** CPU time charged to a pid so far (ns). */
-  cpuTime(pid: number): number {
-    return this.s.cpuNs[pid] ?? 0;
-  }
-
-  /** pids spawned and not yet exited */
-  livePids(): readonly number[] {
-    return this.s.live;
+  private caller(pid: number): Caller {
+    return { pid, uid: this.uid, gid: this.gid };
   }
 
   private ctx(pid: number): FsCtx {
     return { k: this.k, pid, uid: this.uid, gid: this.gid };
   }
 
-  spawn(_req: SpawnRequest): number {
-    const pid = this.s.nextPid++;
-    // pid_max wraps like the kernel's (4194304 on 64-bit); skip live pids
-    if (this.s.nextPid > 4_194_304) this.s.nextPid = 300;
-    this.s.live.push(pid);
+  // ---------------------------------------------------------- processes
+
+  spawn(req: SpawnRequest): number {
+    const sched = this.k.sched;
+    if (req.session) {
+      const tty = this.tty;
+      const dev = tty ? `/dev/${tty}` : undefined;
+      const argv = [tty ? '-bash' : 'bash'];
+      const pid = sched.spawn(this.parentPid, {
+        path: BASH_PATH,
+        argv,
+        env: Object.keys(req.env).length ? envList(req.env) : undefined,
+        uid: this.uid,
+        gid: this.gid,
+        cwd: req.cwd,
+        tty: tty ?? undefined,
+        setsid: !!tty,
+        fds: dev
+          ? [
+              { fd: 0, path: dev, flags: O.RDWR | O.LARGEFILE },
+              { fd: 1, path: dev, flags: O.RDWR | O.LARGEFILE },
+              { fd: 2, path: dev, flags: O.RDWR | O.LARGEFILE },
+            ]
+          : undefined,
+      });
+      // bash keeps its terminal open on fd 255 (close-on-exec)
+      if (dev) sched.openFd(pid, dev, O.RDWR | O.LARGEFILE | O.CLOEXEC, { minFd: 255 });
+      // a login session's limits (systemd's DefaultLimitNOFILE=1024:524288)
+      sched.setLimit(pid, RLIMIT_NOFILE, 1024, 524288);
+      this.sys.record(this.parentPid, 'clone', [FORK_CLONE_FLAGS, 0, 0, 0, 0], pid);
+      this.sys.record(pid, 'execve', [0, 0, 0], 0, { path: BASH_PATH });
+      this.own.add(pid);
+      return pid;
+    }
+    // the parent's cwd may have changed since it was created (cd)
+    this.setCwd(req.ppid, req.cwd);
+    const pid = this.sys.fork(req.ppid);
+    this.own.add(pid);
+    if (req.fork) return pid;
+    try {
+      this.exec(pid, req);
+    } catch (e) {
+      this.exit(pid, 127);
+      throw e;
+    }
     return pid;
   }
 
-  exit(pid: number, _status: number): void {
-    const i = this.s.live.indexOf(pid);
-    if (i >= 0) this.s.live.splice(i, 1);
-    delete this.s.cpuNs[pid];
+  exec(pid: number, req: SpawnRequest): void {
+    const p = req.path ?? req.argv[0] ?? '';
+    const path = p.startsWith('/') ? p : joinPath(req.cwd, p);
+    this.sys.execve(pid, path, req.argv, envList(req.env));
+    this.setCwd(pid, req.cwd);
   }
 
-  kill(pid: number, sig: number): void {
-    if (this.s.live.includes(pid)) return;
-    this.k.sched.kill(pid, sig);
+  private setCwd(pid: number, cwd: string): void {
+    const proc = this.k.sched.proc(pid);
+    if (proc && proc.cwd !== cwd) {
+      try {
+        this.k.sched.setCwd(pid, cwd);
+      } catch {
+        // not a live task
+      }
+    }
+  }
+
+  exit(pid: number, status: number, signal?: number): void {
+    this.own.delete(pid);
+    const sched = this.k.sched;
+    const t = sched.task(pid);
+    if (!t || t.kthread) return;
+    if (t.state !== 'Z' && t.state !== 'X') {
+      if (signal) {
+        try {
+          sched.kill(pid, signal);
+        } catch {
+          // gone already
+        }
+      }
+      const now = sched.task(pid);
+      if (now && now.state !== 'Z' && now.state !== 'X') this.sys.exitGroup(pid, status & 0xff);
+    }
+    // the parent reaps it (a child of init is reaped by the kernel at once)
+    const z = sched.task(pid);
+    if (z && z.state === 'Z') {
+      try {
+        this.sys.wait4(z.ppid, pid);
+      } catch {
+        // the parent is gone: init reaps it
+      }
+    }
+  }
+
+  kill(pid: number, sig: number, from?: number): void {
+    // the shell's own processes are coroutines of the evaluator: the shell handles their signals
+    if (this.own.has(pid)) return;
+    if (from !== undefined && this.k.sched.task(from)) this.sys.kill(from, this.uid, pid, sig);
+    else this.k.sched.kill(pid, sig, { uid: this.uid });
+    // a killed child of one of the shell's processes is reaped at once
+    const t = this.k.sched.task(pid);
+    if (t && t.state === 'Z' && this.own.has(t.ppid)) {
+      try {
+        this.sys.wait4(t.ppid, pid);
+      } catch {
+        // reaped already
+      }
+    }
   }
 
   chargeCpu(pid: number, ns: number): void {
-    this.s.cpuNs[pid] = (this.s.cpuNs[pid] ?? 0) + ns;
+    try {
+      this.k.sched.chargeCpu(pid, ns);
+    } catch {
+      // the task is gone
+    }
+  }
+
+  adopt(pid: number, replacing?: number): void {
+    if (replacing !== undefined && replacing !== pid && this.own.has(replacing)) this.exit(replacing, 0);
+    if (this.k.sched.task(pid)) this.own.add(pid);
+  }
+
+  /** the shell's processes alive now (the shell, subshells and the commands they run) */
+  ownPids(): number[] {
+    return [...this.own].filter((p) => {
+      const t = this.k.sched.task(p);
+      return !!t && t.state !== 'Z';
+    });
+  }
+
+  getRlimit(pid: number, resource: number): [number, number] {
+    const t = this.k.sched.task(pid);
+    const l = t ? this.k.sched.proc(t.tgid)?.limits[resource] : undefined;
+    return l ? [l[0], l[1]] : [-1, -1];
+  }
+
+  setRlimit(pid: number, resource: number, soft: number, hard: number): void {
+    const [, curHard] = this.getRlimit(pid, resource);
+    const t = this.k.sched.task(pid);
+    const privileged = (t?.uid ?? this.uid) === 0;
+    const above = (v: number, lim: number): boolean => lim !== -1 && (v === -1 || v > lim);
+    let ret = 0;
+    try {
+      if (above(hard, curHard) && !privileged) throw new KernelError('EPERM');
+      if (resource === RLIMIT_NOFILE && above(hard, NR_OPEN)) throw new KernelError('EPERM');
+      this.k.sched.setLimit(pid, resource, soft, hard);
+    } catch (e) {
+      if (e instanceof KernelError) ret = -e.errno;
+      throw e;
+    } finally {
+      this.sys.record(pid, 'prlimit64', [0, resource, 1, 0], ret);
+    }
   }
 
   now(): number {
@@ -210,6 +370,10 @@ export class KernelShellHost implements ShellHost {
     return false;
   }
 
+  slept(pid: number, startNs: number, endNs: number): void {
+    this.sys.nanosleep(pid, startNs, endNs);
+  }
+
   random(): number {
     return this.k.rng.nextU32();
   }
@@ -217,9 +381,8 @@ export class KernelShellHost implements ShellHost {
   // ---------------------------------------------------------- files
 
   stat(pid: number, path: string, cwd: string, follow = true): StatInfo {
-    const ctx = this.ctx(pid);
-    const r = this.k.vfs.resolve(ctx, path, { cwd, follow });
-    return this.statNode(ctx, r.node, r.mount, r.path);
+    const r = this.sys.stat(this.caller(pid), path, cwd, follow);
+    return this.statNode(this.ctx(pid), r.node, r.mount, r.path);
   }
 
   private statNode(ctx: FsCtx, node: VNode, mount: Mount, path: string): StatInfo {
@@ -277,38 +440,25 @@ export class KernelShellHost implements ShellHost {
   }
 
   readFile(pid: number, path: string, cwd: string): string {
+    return this.sys.readFile(this.caller(pid), path, cwd);
+  }
+
+  readImage(pid: number, path: string, cwd: string): string {
     return this.k.vfs.readFile(this.ctx(pid), path, cwd);
   }
 
   writeFile(pid: number, path: string, cwd: string, data: string, opts: { append?: boolean; create?: boolean; mode?: number } = {}): void {
     this.dirty();
-    const ctx = this.ctx(pid);
-    const vfs = this.k.vfs;
-    let node: VNode | undefined;
-    try {
-      node = vfs.resolve(ctx, path, { cwd }).node;
-    } catch (e) {
-      if (!(e instanceof KernelError) || e.code !== 'ENOENT' || opts.create === false) throw e;
-    }
-    if (!node) {
-      const p = vfs.resolveParent(ctx, path, cwd);
-      if (!canAccess(ctx, p.dir, 2) || !canAccess(ctx, p.dir, 1)) throw new KernelError('EACCES');
-      if (!p.dir.create) throw new KernelError('EACCES');
-      node = p.dir.create(ctx, p.name, opts.mode ?? 0o644);
-    }
-    if (node.type === 'dir') throw new KernelError('EISDIR');
-    if (node.type !== 'file') throw new KernelError('EINVAL');
-    if (!canAccess(ctx, node, 2) || !node.write) throw new KernelError('EACCES');
-    node.write(ctx, data, !!opts.append);
+    this.sys.writeFile(this.caller(pid), path, cwd, data, opts);
   }
 
   readdir(pid: number, path: string, cwd: string): DirEntryInfo[] {
-    return this.k.vfs.readdir(this.ctx(pid), path, cwd).map((e) => {
+    return this.sys.readdir(this.caller(pid), path, cwd).map((e) => {
       let type: FileType = e.type;
       if (e.type === 'file') {
         try {
-          const st = this.stat(pid, joinPath(path, e.name), cwd, false);
-          type = st.type;
+          const r = this.k.vfs.resolve(this.ctx(pid), joinPath(path, e.name), { cwd, follow: false });
+          if (r.node.type === 'file' && r.node.dev) type = r.node.dev.kind === 'c' ? 'chr' : 'blk';
         } catch {
           // a pseudo entry that vanished between list and lookup
         }
@@ -317,71 +467,33 @@ export class KernelShellHost implements ShellHost {
     });
   }
 
-  private parentDir(pid: number, path: string, cwd: string): { dir: DirNode; name: string; mount: Mount; ctx: FsCtx } {
-    const ctx = this.ctx(pid);
-    const p = this.k.vfs.resolveParent(ctx, path, cwd);
-    return { dir: p.dir, name: p.name, mount: p.mount, ctx };
-  }
-
-  private exists(ctx: FsCtx, dir: DirNode, name: string): boolean {
-    return dir.lookup(ctx, name) !== undefined;
-  }
-
   mkdir(pid: number, path: string, cwd: string, mode = 0o755): void {
     this.dirty();
-    const { dir, name, ctx } = this.parentDir(pid, path, cwd);
-    if (this.exists(ctx, dir, name)) throw new KernelError('EEXIST');
-    if (!canAccess(ctx, dir, 2)) throw new KernelError('EACCES');
-    if (!dir.mkdir) throw new KernelError(dir.create ? 'EPERM' : 'ENOENT');
-    dir.mkdir(ctx, name, mode);
+    this.sys.mkdir(this.caller(pid), path, cwd, mode);
   }
 
   rmdir(pid: number, path: string, cwd: string): void {
     this.dirty();
-    const { dir, name, ctx } = this.parentDir(pid, path, cwd);
-    const child = dir.lookup(ctx, name);
-    if (!child) throw new KernelError('ENOENT');
-    if (child.type !== 'dir') throw new KernelError('ENOTDIR');
-    if (this.k.vfs.list().some((m) => m.root === child)) throw new KernelError('EBUSY');
-    if (!canAccess(ctx, dir, 2) || !dir.rmdir) throw new KernelError(dir.rmdir ? 'EACCES' : 'EPERM');
-    dir.rmdir(ctx, name);
+    this.sys.rmdir(this.caller(pid), path, cwd);
   }
 
   unlink(pid: number, path: string, cwd: string): void {
     this.dirty();
-    const { dir, name, ctx } = this.parentDir(pid, path, cwd);
-    const child = dir.lookup(ctx, name);
-    if (!child) throw new KernelError('ENOENT');
-    if (child.type === 'dir') throw new KernelError('EISDIR');
-    if (!canAccess(ctx, dir, 2) || !dir.unlink) throw new KernelError(dir.unlink ? 'EACCES' : 'EPERM');
-    dir.unlink(ctx, name);
+    this.sys.unlink(this.caller(pid), path, cwd);
   }
 
   rename(pid: number, from: string, to: string, cwd: string): void {
     this.dirty();
-    const a = this.parentDir(pid, from, cwd);
-    const b = this.parentDir(pid, to, cwd);
-    if (!a.dir.lookup(a.ctx, a.name)) throw new KernelError('ENOENT');
-    if (a.mount !== b.mount) throw new KernelError('EXDEV');
-    if (!canAccess(a.ctx, a.dir, 2) || !canAccess(b.ctx, b.dir, 2)) throw new KernelError('EACCES');
-    if (!a.dir.rename) throw new KernelError('EPERM');
-    a.dir.rename(a.ctx, a.name, b.dir, b.name);
+    this.sys.rename(this.caller(pid), from, to, cwd);
   }
 
   symlink(pid: number, target: string, path: string, cwd: string): void {
     this.dirty();
-    const { dir, name, ctx } = this.parentDir(pid, path, cwd);
-    if (this.exists(ctx, dir, name)) throw new KernelError('EEXIST');
-    if (!canAccess(ctx, dir, 2)) throw new KernelError('EACCES');
-    if (!dir.symlink) throw new KernelError('EPERM');
-    dir.symlink(ctx, name, target);
+    this.sys.symlink(this.caller(pid), target, path, cwd);
   }
 
   readlink(pid: number, path: string, cwd: string): string {
-    const ctx = this.ctx(pid);
-    const r = this.k.vfs.resolve(ctx, path, { cwd, follow: false });
-    if (r.node.type !== 'link') throw new KernelError('EINVAL');
-    return r.node.target(ctx);
+    return this.sys.readlink(this.caller(pid), path, cwd);
   }
 
   realpath(pid: number, path: string, cwd: string): string {
@@ -389,24 +501,12 @@ export class KernelShellHost implements ShellHost {
   }
 
   access(pid: number, path: string, cwd: string, want: 4 | 2 | 1): boolean {
-    const ctx = this.ctx(pid);
-    try {
-      const r = this.k.vfs.resolve(ctx, path, { cwd });
-      return canAccess(ctx, r.node, want);
-    } catch {
-      return false;
-    }
+    return this.sys.access(this.caller(pid), path, cwd, want);
   }
 
   touch(pid: number, path: string, cwd: string): void {
     this.dirty();
-    const ctx = this.ctx(pid);
-    const r = this.k.vfs.resolve(ctx, path, { cwd });
-    if (r.node.type === 'file' && r.node.write && !r.node.dev && r.node.ino !== undefined) {
-      if (!canAccess(ctx, r.node, 2)) throw new KernelError('EACCES');
-      r.node.write(ctx, '', true);
-    }
-    // directories and pseudo files: no settable mtime in the model (a no-op, like touching /proc files)
+    this.sys.touch(this.caller(pid), path, cwd);
   }
 }
 

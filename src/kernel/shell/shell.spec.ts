@@ -62,11 +62,15 @@ describe('shell evaluator on the simulated machine', () => {
   });
 
   it('gives every command a process and ends it', () => {
-    const { shell, host } = bootShell();
-    const before = host.livePids().length;
+    const { shell, host, k } = bootShell();
+    const before = host.ownPids().length;
+    const tasks = k.sched.tasks().length;
     const r = shell.exec('echo $$; true | cat; (exit 3); x=$(echo hi); ls / > /dev/null');
     expect(Number(r.stdout.trim())).toBe(shell.pid);
-    expect(host.livePids().length).toBe(before);
+    expect(host.ownPids().length).toBe(before);
+    // every child was reaped: no zombies, no leftover tasks
+    expect(k.sched.tasks().length).toBe(tasks);
+    expect(k.sched.children(shell.pid)).toEqual([]);
     const a = shell.exec('sleep 1 & echo $!').stdout.trim();
     const b = shell.exec('sleep 1 & echo $!').stdout.trim();
     expect(Number(b)).toBeGreaterThan(Number(a));

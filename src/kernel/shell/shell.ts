@@ -1,11 +1,12 @@
 import { KernelError, STRERROR, type ErrnoName } from '../errors';
+import { TaskDeath } from '../faults/contract';
 import type { ToolCtx, ToolTable, Co, Req } from '../userspace/types';
 import { isGenerator } from '../userspace/types';
 import type { AndOr, Case, Command, CondCommand, For, FuncDef, If, List, Loop, ParamPart, Pipeline, Redir, SimpleCommand, Word, WordPart } from './ast';
 import { ArithError, evalArith, type ArithVars } from './arith';
 import { builtin, type Builtin } from './builtins';
 import { BraceLimit, braceExpand, ifsSplit } from './expand-util';
-import { TOOL_MAGIC, joinPath, type ShellHost } from './host';
+import { TOOL_MAGIC, joinPath, type ShellHost, type SpawnRequest } from './host';
 import {
   BrokenPipe,
   ClosedOut,
@@ -54,6 +55,11 @@ export interface ShellLimits extends ParseLimits {
   maxJobs: number;
   /** history entries kept */
   maxHistory: number;
+  /**
+   * processes background jobs may create while one foreground execution
+   * runs (past it a fork fails with EAGAIN): what ends a fork bomb
+   */
+  maxBgForks: number;
 }
 
 export const DEFAULT_LIMITS: ShellLimits = {
@@ -67,6 +73,7 @@ export const DEFAULT_LIMITS: ShellLimits = {
   maxCallDepth: 200,
   maxJobs: 64,
   maxHistory: 1000,
+  maxBgForks: 2000,
 };
 
 export interface ShellOptions {
@@ -129,6 +136,33 @@ export interface ShEnv {
   run: Run;
   /** fds of the command being expanded (inherited by its command substitutions) */
   fds?: Fds;
+  /** the simple command being run (bash names it when its process is killed) */
+  cmd?: SimpleCommand;
+  /** a pipeline stage that is not the last (bash reports no signal deaths of those) */
+  midPipe?: boolean;
+  /** the command this forked child already exec'd (a pipeline stage), as argv + path */
+  preExec?: string;
+}
+
+/** bash retries a fork failing with EAGAIN this many times (sleeping 1, 2, 4, 8 s) */
+const FORK_RETRIES = 4;
+
+/**
+ * A process the shell ran in place (exec) was killed by a signal: the shell
+ * process it replaced ends with it.
+ */
+export class KilledSignal extends ExitSignal {
+  constructor(
+    status: number,
+    readonly signal: number,
+  ) {
+    super(status);
+  }
+}
+
+/** the signal that ended a shell process, if an exception says so */
+function killSignal(e: unknown): number | undefined {
+  return e instanceof KilledSignal ? e.signal : undefined;
 }
 
 export type JobState = 'Running' | 'Stopped' | 'Done';
@@ -186,6 +220,8 @@ export interface ExecResult {
 export class Run implements IoBudget {
   steps = 0;
   cpuNs = 0;
+  /** CPU time of this run already charged to processes (host.chargeCpu) */
+  charged = 0;
   written = 0;
   outBytes = 0;
   truncated = false;
@@ -201,7 +237,7 @@ export class Run implements IoBudget {
   check(): void {
     if (this.foreground && this.sh.interruptPending) {
       this.sh.interruptPending = false;
-      throw new ShellAbort('interrupt', 'interrupted');
+      throw this.sh.takeAbort();
     }
     if (this.steps > this.limits.maxSteps) throw new ShellAbort('steps', `step limit (${this.limits.maxSteps}) exceeded`);
     if (this.cpuNs > this.limits.maxCpuNs) throw new ShellAbort('cpu', `CPU time limit (${this.limits.maxCpuNs / 1e9}s) exceeded`);
@@ -230,7 +266,7 @@ export class FatalSignal extends ExitSignal {}
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const DEFAULT_ENV: Record<string, string> = {
+export const DEFAULT_ENV: Readonly<Record<string, string>> = {
   HOME: '/root',
   LANG: 'C',
   LOGNAME: 'root',
@@ -269,7 +305,7 @@ export class Shell {
     this.mode = opts.mode ?? 'c';
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const interactive = this.mode === 'interactive';
-    const pid = this.host.spawn({ argv: ['bash'], env: {}, cwd: opts.cwd ?? '/root', ppid: 1 });
+    const pid = this.host.spawn({ argv: ['bash'], env: {}, cwd: opts.cwd ?? '/root', ppid: 1, session: true });
     const run = new Run(this, this.limits, true);
     this.env = {
       vars: new Map(),
@@ -316,9 +352,36 @@ export class Shell {
     return this.env.vars.get(name)?.value;
   }
 
+  /**
+   * Ends the shell process itself (the session or `bash -c` is over): its
+   * background jobs are killed and its task exits and is reaped, so no
+   * process of it stays behind in the kernel.
+   */
+  terminate(status = this.exited ?? this.env.status): void {
+    for (const j of this.jobs) if (j.state !== 'Done') this.killJob(j, 9);
+    this.host.exit(this.env.pid, status & 255);
+  }
+
   /** Ctrl-C: interrupts the foreground execution at its next step. */
   interrupt(): void {
     if (this.current) this.interruptPending = true;
+  }
+
+  /** why the pending interrupt stops the foreground: Ctrl-C, or a timeout (exit 124, as timeout(1)) */
+  private abortReason: 'interrupt' | 'timeout' = 'interrupt';
+
+  /** Stops the foreground execution at its next step as timeout(1) does (SIGTERM, exit 124). */
+  timeoutForeground(): void {
+    if (!this.current) return;
+    this.abortReason = 'timeout';
+    this.interruptPending = true;
+  }
+
+  /** The abort the pending interrupt stands for (resets it to Ctrl-C). */
+  takeAbort(): ShellAbort {
+    const reason = this.abortReason;
+    this.abortReason = 'interrupt';
+    return reason === 'timeout' ? new ShellAbort('timeout', 'timed out') : new ShellAbort('interrupt', 'interrupted');
   }
 
   // ------------------------------------------------------------------ state
@@ -354,6 +417,10 @@ export class Shell {
     this.env.cwd = st.cwd;
     this.env.opts = st.opts;
     this.env.status = st.status;
+    if (st.pid !== this.env.pid) {
+      // the restored shell process replaces the one this shell started with
+      this.host.adopt(st.pid, this.env.pid);
+    }
     this.env.pid = st.pid;
     this.env.lastBg = st.lastBg;
     this.history = st.history;
@@ -362,6 +429,7 @@ export class Shell {
     this.jobs = st.jobs.map((j) => {
       const info: Job = { ...j, run: new Run(this, this.limits, false), env: this.env };
       if (info.state !== 'Done') {
+        this.host.exit(info.pid, 128 + 9, 9);
         info.state = 'Done';
         info.status = 128 + 9;
         info.signal = 9;
@@ -381,6 +449,7 @@ export class Shell {
   /** Starts a foreground execution; step it with pump(), or finish(). */
   start(src: string, opts: { stdin?: string; history?: boolean } = {}): Execution {
     if (opts.history) this.addHistory(src);
+    this.bgForks = 0;
     const ex = new Execution(this, src, opts.stdin ?? '');
     this.current = ex;
     return ex;
@@ -466,31 +535,114 @@ export class Shell {
     this.jobs = this.jobs.filter((x) => x !== j);
   }
 
-  private startJob(env: ShEnv, ao: AndOr): void {
+  private *startJob(env: ShEnv, ao: AndOr, fds: Fds): Co<number> {
     if (this.jobs.filter((j) => j.state !== 'Done').length >= this.limits.maxJobs) {
-      this.errmsg(env, `fork: retry: Resource temporarily unavailable`);
+      this.writeErr(fds, `${env.name}: fork: retry: Resource temporarily unavailable\n`);
       env.status = 254;
-      return;
+      return 254;
+    }
+    // finished jobs nobody asked about: bash remembers a bounded number of them
+    if (this.jobs.length > 4 * this.limits.maxJobs) {
+      let drop = this.jobs.length - 2 * this.limits.maxJobs;
+      this.jobs = this.jobs.filter((j) => !(j.state === 'Done' && drop-- > 0));
     }
     const run = new Run(this, this.limits, false);
     const child = this.fork(env, run);
-    const pid = this.host.spawn({ argv: ['bash'], env: this.exportedEnv(env), cwd: env.cwd, ppid: env.pid, fork: true });
+    const pid = yield* this.spawnChild(env, { argv: ['bash'], env: this.exportedEnv(env), cwd: env.cwd, ppid: env.pid, fork: true }, fds);
+    // a job runs on its own budget: its CPU time is counted from there
+    this.cpuMarks.set(pid, { run, cpu: 0, charged: 0 });
     child.pid = pid;
     child.execReady = true;
     const id = this.jobs.length ? Math.max(...this.jobs.map((j) => j.id)) + 1 : 1;
     const text = ao.text.replace(/\s*&\s*$/, '');
-    const fds = this.bgFds(env, run);
+    const jobFds = this.bgFds(env, run);
     const job: Job = { id, pid, text, state: 'Running', status: 0, run, env: child };
-    job.co = this.jobBody(child, ao, fds);
+    job.co = this.jobBody(child, ao, jobFds);
     this.jobs.push(job);
     env.lastBg = pid;
     if (env.interactive && env === this.env) this.emit(2, `[${id}] ${pid}\n`);
+    return 0;
+  }
+
+  /**
+   * fork() (and exec unless `req.fork`) of a child of `env`, like bash's
+   * make_child: on EAGAIN it says "fork: retry" and tries again after 1, 2,
+   * 4 and 8 seconds (a foreground command sleeps; background jobs and other
+   * processes run meanwhile), then gives up: "fork: <error>" and the forking
+   * shell process exits with status 254 (an interactive shell returns to its
+   * prompt).
+   */
+  *spawnChild(env: ShEnv, req: SpawnRequest, fds?: Fds): Co<number> {
+    const io = fds ?? env.fds;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!env.run.foreground && ++this.bgForks > this.limits.maxBgForks) {
+          attempt = FORK_RETRIES;
+          throw new KernelError('EAGAIN');
+        }
+        const pid = this.host.spawn(req);
+        this.cpuMarks.set(pid, { run: env.run, cpu: env.run.cpuNs, charged: env.run.charged });
+        return pid;
+      } catch (e) {
+        if (e instanceof TaskDeath) throw e;
+        if (!(e instanceof KernelError)) {
+          // a host that cannot create the process at all: the fork fails, the shell stays sane
+          if (io) this.writeErr(io, `${env.name}: fork: ${e instanceof Error ? e.message : String(e)}\n`);
+          throw new FatalSignal(254);
+        }
+        if (e.code === 'EAGAIN' && attempt < FORK_RETRIES) {
+          if (io) this.writeErr(io, `${env.name}: fork: retry: ${e.message}\n`);
+          if (env.run.foreground) yield* this.sleepCo(this.host.now() + (1 << attempt) * 1e9);
+          else yield { t: 'step' };
+          continue;
+        }
+        if (io) this.writeErr(io, `${env.name}: fork: ${e.message}\n`);
+        throw new FatalSignal(254);
+      }
+    }
+  }
+
+  /** Ends a child process of the shell (exit, or death by `signal`) and reaps it. */
+  endChild(env: ShEnv, pid: number, status: number, signal?: number): void {
+    if (pid === env.pid) return;
+    this.chargeOwn(pid);
+    this.host.exit(pid, status, signal);
+  }
+
+  /** forks of background jobs during the current foreground execution */
+  private bgForks = 0;
+
+  /** where each live child's CPU accounting starts (runtime only) */
+  private cpuMarks = new Map<number, { run: Run; cpu: number; charged: number }>();
+
+  /**
+   * Charges a child process the CPU time its run used since it was created,
+   * minus what its own children were charged.
+   */
+  private chargeOwn(pid: number, min = 0): void {
+    const m = this.cpuMarks.get(pid);
+    if (!m) {
+      if (min > 0) this.host.chargeCpu(pid, min);
+      return;
+    }
+    this.cpuMarks.delete(pid);
+    const own = Math.max(min, m.run.cpuNs - m.cpu - (m.run.charged - m.charged));
+    if (own > 0) this.host.chargeCpu(pid, own);
+    m.run.charged += own;
+  }
+
+  /** @internal charges the shell process the CPU time of a finished run not charged to a child */
+  chargeShell(run: Run, pid = this.env.pid): void {
+    const own = run.cpuNs - run.charged;
+    if (own > 0) this.host.chargeCpu(pid, own);
+    run.charged = run.cpuNs;
   }
 
   private *jobBody(child: ShEnv, ao: AndOr, fds: Fds): Co<number> {
     try {
       return yield* this.evalAndOr(child, { ...ao, background: false }, fds);
     } catch (e) {
+      if (e instanceof KilledSignal) throw new TaskDeath(e.signal, 'killed');
       if (e instanceof ExitSignal) return e.status;
       throw e;
     }
@@ -530,6 +682,8 @@ export class Shell {
             if (e.reason === 'output') this.emit(2, `\n[kernelab: background job ${j.id} output truncated at ${this.limits.maxOutput} bytes]\n`);
             else this.emit(2, `kernelab: background job ${j.id} aborted: ${e.message}\n`);
             this.finishJob(j, e.reason === 'output' ? 141 : 137);
+          } else if (e instanceof TaskDeath) {
+            this.finishJob(j, 128 + e.signal, e.signal);
           } else {
             this.emit(2, `bash: internal error: ${String(e)}\n`);
             this.finishJob(j, 1);
@@ -563,12 +717,13 @@ export class Shell {
     return progressed;
   }
 
-  private finishJob(j: Job, status: number): void {
+  private finishJob(j: Job, status: number, signal?: number): void {
     j.state = 'Done';
     j.status = status;
     j.co = undefined;
     if (status > 128 && status < 160) j.signal = status - 128;
-    this.host.exit(j.pid, status);
+    this.chargeOwn(j.pid);
+    this.host.exit(j.pid, status, signal);
   }
 
   /** earliest wake-up of a sleeping background job */
@@ -606,7 +761,7 @@ export class Shell {
     } catch {
       // a finally block that failed: the job is gone anyway
     }
-    this.finishJob(j, 128 + sig);
+    this.finishJob(j, 128 + sig, sig);
   }
 
   /** @internal moves a stopped foreground execution into the job table */
@@ -819,9 +974,14 @@ export class Shell {
 
   *evalList(env: ShEnv, list: List, fds: Fds): Co<number> {
     let status = env.status;
-    for (const ao of list.items) {
+    // a forked child execs in place only its last command (earlier ones fork)
+    const ready = env.execReady;
+    const lastItem = list.items.length - 1;
+    for (let i = 0; i <= lastItem; i++) {
+      const ao = list.items[i];
+      if (ready) env.execReady = i === lastItem && ao.rest.length === 0;
       if (ao.background) {
-        this.startJob(env, ao);
+        yield* this.startJob(env, ao, fds);
         status = 0;
         env.status = 0;
         continue;
@@ -879,11 +1039,73 @@ export class Shell {
   private *evalMultiPipeline(env: ShEnv, p: Pipeline, fds: Fds): Co<number> {
     let input: InStream = fds.get(0)?.in ?? new InStream('');
     const statuses: number[] = [];
-    for (let i = 0; i < p.commands.length; i++) {
+    // every stage is forked before the first runs (they run concurrently in bash:
+    // a stage listing processes sees the others)
+    const pids: number[] = [];
+    let next = 0;
+    const pre: (string | undefined)[] = [];
+    try {
+      for (let i = 0; i < p.commands.length; i++) pids.push(yield* this.spawnChild(env, { argv: ['bash'], env: {}, cwd: env.cwd, ppid: env.pid, fork: true }, fds));
+      // later stages running a plain tool exec it now, as they would while the first stage runs
+      for (let i = 1; i < p.commands.length; i++) pre[i] = this.preExec(env, p.commands[i], pids[i]);
+    } catch (e) {
+      for (const pid of pids) this.endChild(env, pid, 0);
+      throw e;
+    }
+    try {
+      for (let i = 0; i < p.commands.length; i++) {
+        next = i + 1;
+        statuses.push(yield* this.evalStage(env, p, i, pids[i], fds, input, (pipe) => (input = new InStream(pipe.text())), pre[i]));
+      }
+    } finally {
+      // stages never reached (an abort): end them too
+      for (let i = next; i < pids.length; i++) this.endChild(env, pids[i], 0);
+    }
+    const status = env.opts.pipefail ? ([...statuses].reverse().find((s) => s !== 0) ?? 0) : statuses[statuses.length - 1];
+    env.vars.set('PIPESTATUS', { value: statuses.join(' ') });
+    return status;
+  }
+
+  /**
+   * Execs a pipeline stage's command in its forked process ahead of time when
+   * it is a tool with literal arguments (no expansion to do), so a listing
+   * made by an earlier stage shows it (`ps aux | grep x` shows the grep).
+   * Returns what it exec'd.
+   */
+  private preExec(env: ShEnv, cmd: Command, pid: number): string | undefined {
+    if (cmd.type !== 'simple' || cmd.assigns.length > 0 || cmd.words.length === 0) return undefined;
+    const argv: string[] = [];
+    for (const w of cmd.words) {
+      if (w.parts.length !== 1) return undefined;
+      const part = w.parts[0];
+      if (part.type !== 'lit' || (!part.q && !/^[A-Za-z0-9_@%+=:,./-]+$/.test(part.value))) return undefined;
+      argv.push(part.value);
+    }
+    const name = argv[0];
+    if (env.funcs.has(name) || builtin(name) || !/^[A-Za-z0-9_./-]+$/.test(name)) return undefined;
+    try {
+      const r = this.resolveCommand(env, name);
+      if ('error' in r) return undefined;
+      const image = this.host.readImage(env.pid, r.path, env.cwd);
+      if (!image.startsWith(TOOL_MAGIC)) return undefined;
+      const tool = image.slice(TOOL_MAGIC.length).split('\n')[0].trim();
+      if (tool === 'bash' || tool === 'sh' || !this.tools.get(tool)) return undefined;
+      this.host.exec(pid, { argv, env: this.exportedEnv(env), cwd: env.cwd, ppid: env.pid, path: r.path });
+      return `${argv.join('\0')}\0${r.path}`;
+    } catch (e) {
+      if (e instanceof KernelError) return undefined;
+      throw e;
+    }
+  }
+
+  private *evalStage(env: ShEnv, p: Pipeline, i: number, pid: number, fds: Fds, input: InStream, piped: (pipe: PipeBuf) => void, pre?: string): Co<number> {
+    {
       const last = i === p.commands.length - 1;
       const child = this.fork(env);
-      child.pid = this.host.spawn({ argv: ['bash'], env: {}, cwd: env.cwd, ppid: env.pid, fork: true });
+      child.pid = pid;
       child.execReady = true;
+      child.midPipe = !last;
+      child.preExec = pre;
       const stageFds: Fds = new Map(fds);
       stageFds.set(0, { in: input });
       let pipe: PipeBuf | undefined;
@@ -892,24 +1114,24 @@ export class Shell {
         stageFds.set(1, { out: pipe });
         if (p.stderrToo[i]) stageFds.set(2, { out: pipe });
       }
-      let st: number;
+      let st = 0;
+      let sig: number | undefined;
       try {
         st = yield* this.evalCommand(child, p.commands[i], stageFds);
       } catch (e) {
-        if (e instanceof ExitSignal) st = e.status;
-        else if (e instanceof BrokenPipe) st = 141;
-        else throw e;
+        if (e instanceof ExitSignal) {
+          st = e.status;
+          sig = killSignal(e);
+        } else if (e instanceof BrokenPipe) {
+          st = 141;
+          sig = 13;
+        } else throw e;
       } finally {
-        if (child.pid !== env.pid) this.host.exit(child.pid, 0);
+        this.endChild(env, child.pid, st, sig);
       }
-      statuses.push(st);
-      if (pipe) input = new InStream(pipe.text());
+      if (pipe) piped(pipe);
+      return st;
     }
-    const status = env.opts.pipefail ? ([...statuses].reverse().find((s) => s !== 0) ?? 0) : statuses[statuses.length - 1];
-    const ps = this.fork(env);
-    void ps;
-    env.vars.set('PIPESTATUS', { value: statuses.join(' ') });
-    return status;
   }
 
   *evalCommand(env: ShEnv, cmd: Command, fds: Fds): Co<number> {
@@ -921,6 +1143,8 @@ export class Shell {
     }
     let io = fds;
     env.fds = fds;
+    // only a (sub)shell's last simple command execs in place, not one inside a loop or condition
+    if (cmd.type !== 'group' && cmd.type !== 'subshell') env.execReady = false;
     if (cmd.redirs.length) {
       env.line = cmd.line;
       const r = yield* this.applyRedirs(env, cmd.redirs, fds);
@@ -967,18 +1191,23 @@ export class Shell {
 
   private *evalSubshell(env: ShEnv, body: List, fds: Fds): Co<number> {
     const child = this.fork(env);
-    child.pid = env.execReady ? env.pid : this.host.spawn({ argv: ['bash'], env: {}, cwd: env.cwd, ppid: env.pid, fork: true });
+    const inPlace = env.execReady;
+    env.execReady = false;
+    child.pid = inPlace ? env.pid : yield* this.spawnChild(env, { argv: ['bash'], env: {}, cwd: env.cwd, ppid: env.pid, fork: true }, fds);
     child.execReady = true;
     child.callDepth++;
-    if (child.callDepth > this.limits.maxCallDepth) throw new ShellAbort('depth', `maximum nesting level exceeded (${this.limits.maxCallDepth})`);
-    let status: number;
+    let status = 0;
+    let sig: number | undefined;
     try {
+      if (child.callDepth > this.limits.maxCallDepth) throw new ShellAbort('depth', `maximum nesting level exceeded (${this.limits.maxCallDepth})`);
       status = yield* this.evalList(child, body, fds);
     } catch (e) {
-      if (e instanceof ExitSignal) status = e.status;
-      else throw e;
+      if (e instanceof ExitSignal && !(inPlace && e instanceof KilledSignal)) {
+        status = e.status;
+        sig = killSignal(e);
+      } else throw e;
     } finally {
-      if (child.pid !== env.pid) this.host.exit(child.pid, 0);
+      this.endChild(env, child.pid, status, sig);
     }
     env.status = status;
     return status;
@@ -1225,6 +1454,7 @@ export class Shell {
   private *evalSimple(env: ShEnv, cmd: SimpleCommand, fds: Fds): Co<number> {
     env.line = cmd.line;
     env.fds = fds;
+    env.cmd = cmd;
     yield { t: 'step' };
     env.subStatus = 0;
     let words: string[];
@@ -1441,7 +1671,7 @@ export class Shell {
     }
     let content: string;
     try {
-      content = this.host.readFile(env.pid, r.path, env.cwd);
+      content = this.host.readImage(env.pid, r.path, env.cwd);
     } catch (e) {
       if (e instanceof KernelError) {
         this.errmsg(env, `${name}: ${e.message}`, io);
@@ -1463,7 +1693,7 @@ export class Shell {
         this.errmsg(env, `${argv[0]}: cannot execute binary file: Exec format error`, io);
         return 126;
       }
-      return yield* this.runTool(env, spec.run, argv, childEnv, io);
+      return yield* this.runTool(env, spec.run, argv, childEnv, io, path);
     }
     if (content.startsWith('\x7fELF')) {
       this.errmsg(env, `${argv[0]}: cannot execute binary file: Exec format error`, io);
@@ -1478,7 +1708,7 @@ export class Shell {
       if (!(base === 'bash' || base === 'sh' || base === 'dash') || (base !== 'bash' && base !== 'sh' && base !== 'dash')) {
         let ic: string;
         try {
-          ic = this.host.readFile(env.pid, interp, env.cwd);
+          ic = this.host.readImage(env.pid, interp, env.cwd);
         } catch {
           this.errmsg(env, `${path}: ${interp}: bad interpreter: No such file or directory`, io);
           return 126;
@@ -1488,7 +1718,7 @@ export class Shell {
     }
     // a shell script, run by a child shell
     const child = this.fork(env);
-    child.pid = env.execReady ? env.pid : this.host.spawn({ argv, env: childEnv, cwd: env.cwd, ppid: env.pid });
+    child.pid = yield* this.execChild(env, { argv, env: childEnv, cwd: env.cwd, ppid: env.pid, path }, io);
     child.funcs = new Map();
     child.vars = new Map();
     for (const [k, v] of Object.entries(childEnv)) child.vars.set(k, { value: v, exported: true });
@@ -1503,17 +1733,41 @@ export class Shell {
     child.condDepth = 0;
     child.opts = { errexit: false, nounset: false, xtrace: false, pipefail: false, noglob: false, noclobber: false };
     child.callDepth = env.callDepth + 1;
-    if (child.callDepth > this.limits.maxCallDepth) throw new ShellAbort('depth', `maximum nesting level exceeded (${this.limits.maxCallDepth})`);
-    let status: number;
+    let status = 0;
+    let sig: number | undefined;
     try {
+      if (child.callDepth > this.limits.maxCallDepth) throw new ShellAbort('depth', `maximum nesting level exceeded (${this.limits.maxCallDepth})`);
       status = yield* this.runSource(child, content, io);
     } catch (e) {
-      if (e instanceof ExitSignal) status = e.status;
-      else throw e;
+      if (e instanceof ExitSignal) {
+        status = e.status;
+        sig = killSignal(e);
+      } else throw e;
     } finally {
-      if (child.pid !== env.pid) this.host.exit(child.pid, 0);
+      this.endChild(env, child.pid, status, sig);
     }
     return status;
+  }
+
+  /**
+   * The process a command runs in: the forked child itself when it may exec
+   * in place (execve), else a new fork + exec.
+   */
+  private *execChild(env: ShEnv, req: SpawnRequest, io: Fds): Co<number> {
+    if (env.execReady) {
+      env.execReady = false;
+      const done = env.preExec;
+      env.preExec = undefined;
+      if (done === undefined || done !== `${req.argv.join('\0')}\0${req.path}`) {
+        try {
+          this.host.exec(env.pid, req);
+        } catch (e) {
+          if (!(e instanceof KernelError)) throw e;
+        }
+      }
+      return env.pid;
+    }
+    return yield* this.spawnChild(env, req, io);
   }
 
   /** bash [-c string [name [args...]]] [file [args...]]: a child shell */
@@ -1564,7 +1818,7 @@ export class Shell {
       positional = [];
     }
     const child = this.fork(env);
-    child.pid = env.execReady ? env.pid : this.host.spawn({ argv, env: childEnv, cwd: env.cwd, ppid: env.pid });
+    child.pid = yield* this.execChild(env, { argv, env: childEnv, cwd: env.cwd, ppid: env.pid, path: '/usr/bin/bash' }, io);
     child.execReady = false;
     child.funcs = new Map();
     child.vars = new Map();
@@ -1581,34 +1835,43 @@ export class Shell {
     child.lastBg = 0;
     child.opts = { errexit, nounset: false, xtrace, pipefail: false, noglob: false, noclobber: false };
     child.callDepth = env.callDepth + 1;
-    if (child.callDepth > this.limits.maxCallDepth) throw new ShellAbort('depth', `maximum nesting level exceeded (${this.limits.maxCallDepth})`);
-    let status: number;
+    let status = 0;
+    let sig: number | undefined;
     try {
+      if (child.callDepth > this.limits.maxCallDepth) throw new ShellAbort('depth', `maximum nesting level exceeded (${this.limits.maxCallDepth})`);
       status = yield* this.runSource(child, src, io);
     } catch (e) {
-      if (e instanceof ExitSignal) status = e.status;
-      else throw e;
+      if (e instanceof ExitSignal) {
+        status = e.status;
+        sig = killSignal(e);
+      } else throw e;
     } finally {
-      if (child.pid !== env.pid) this.host.exit(child.pid, 0);
+      this.endChild(env, child.pid, status & 255, sig);
     }
     return status & 255;
   }
 
   /** Runs a tool function as a process. */
-  *runTool(env: ShEnv, fn: (ctx: ToolCtx) => number | Co<number>, argv: string[], childEnv: Record<string, string>, io: Fds): Co<number> {
+  *runTool(env: ShEnv, fn: (ctx: ToolCtx) => number | Co<number>, argv: string[], childEnv: Record<string, string>, io: Fds, path?: string): Co<number> {
     const reuse = env.execReady;
-    env.execReady = false;
-    const pid = reuse ? env.pid : this.host.spawn({ argv, env: childEnv, cwd: env.cwd, ppid: env.pid });
+    const pid = yield* this.execChild(env, { argv, env: childEnv, cwd: env.cwd, ppid: env.pid, path }, io);
     const stderr = io.get(2)?.out ?? new ClosedOut(env.run);
     const ctx = this.toolCtx(env, pid, argv, childEnv, io);
     let status = 0;
-    const startCpu = env.run.cpuNs;
+    /** the kernel killed the process (TaskDeath) with this signal */
+    let killed: number | undefined;
+    let core = false;
+    if (!this.cpuMarks.has(pid)) this.cpuMarks.set(pid, { run: env.run, cpu: env.run.cpuNs, charged: env.run.charged });
     try {
       const r = fn(ctx);
       status = isGenerator(r) ? yield* r : r;
     } catch (e) {
       if (e instanceof ShellAbort || e instanceof ExitSignal) throw e;
-      if (e instanceof BrokenPipe) status = 141;
+      if (e instanceof TaskDeath) {
+        killed = e.signal;
+        status = 128 + e.signal;
+        core = CORE_SIGNALS.has(killed) && this.host.getRlimit(pid, 4)[0] !== 0;
+      } else if (e instanceof BrokenPipe) status = 141;
       else if (e instanceof KernelError) {
         status = 1;
         try {
@@ -1625,11 +1888,34 @@ export class Shell {
         }
       }
     } finally {
+      if (reuse) {
+        // the exec'd process goes on as the shell process it replaced: charge it up to now
+        const own = this.cpuMarks.get(pid);
+        this.chargeOwn(pid, this.limits.stepCostNs);
+        if (own) this.cpuMarks.set(pid, { run: own.run, cpu: own.run.cpuNs, charged: own.run.charged });
+      } else {
+        this.chargeOwn(pid, this.limits.stepCostNs);
+        this.host.exit(pid, status, killed);
+      }
       env.run.step();
-      this.host.chargeCpu(pid, Math.max(this.limits.stepCostNs, env.run.cpuNs - startCpu));
-      if (!reuse) this.host.exit(pid, status);
+    }
+    if (killed !== undefined) {
+      // the process the shell ran in place of itself is gone: so is that shell process
+      if (reuse && env !== this.env) throw new KilledSignal(status & 255, killed);
+      if (!reuse && env.run.foreground && !env.midPipe) this.reportKilled(env, pid, killed, core, io);
     }
     return status & 255;
+  }
+
+  /** bash's report of a foreground child killed by a signal: "bash: line 1:  1234 Segmentation fault      cat /proc/x" */
+  private reportKilled(env: ShEnv, pid: number, signal: number, dumped: boolean, io: Fds): void {
+    if (signal === 2 || signal === 13) return;
+    const cmd = env.cmd;
+    const text = cmd ? [...cmd.assigns.map((a) => `${a.name}${a.append ? '+' : ''}=${a.value.raw}`), ...cmd.words.map((w) => w.raw)].join(' ') : '';
+    const desc = SIGNAL_TEXT[signal] ?? `Unknown signal ${signal}`;
+    const core = dumped ? '(core dumped) ' : '';
+    if (signal === 15) this.writeErr(io, `${desc}\n`);
+    else this.writeErr(io, `${this.prefix(env)}${String(pid).padStart(5)} ${desc.padEnd(24)}${core}${text}\n`);
   }
 
   private toolCtx(env: ShEnv, pid: number, argv: string[], childEnv: Record<string, string>, io: Fds): ToolCtx {
@@ -1647,13 +1933,15 @@ export class Shell {
       host: this.host,
       tty: env.interactive && stdout instanceof TermOut,
       tick: (units = 1) => env.run.step(units),
-      sleepUntil: (ns: number) => this.sleepCo(ns),
+      sleepUntil: (ns: number) => this.sleepCo(ns, pid),
       run: (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) => this.toolRun(env, pid, io, args, opts),
     };
   }
 
-  private *sleepCo(ns: number): Co<void> {
+  private *sleepCo(ns: number, pid?: number): Co<void> {
+    const start = this.host.now();
     while (this.host.now() < ns) yield { t: 'sleep', until: ns };
+    if (pid !== undefined) this.host.slept(pid, start, this.host.now());
   }
 
   /** a tool running another command (env, xargs, find -exec) */
@@ -1984,22 +2272,25 @@ export class Shell {
       }
     }
     const child = this.fork(env);
-    child.pid = this.host.spawn({ argv: ['bash'], env: {}, cwd: env.cwd, ppid: env.pid, fork: true });
-    child.execReady = true;
-    child.callDepth++;
-    if (child.callDepth > this.limits.maxCallDepth) throw new ShellAbort('depth', `maximum nesting level exceeded (${this.limits.maxCallDepth})`);
     const pipe = new PipeBuf(env.run, this.limits.maxPipe);
     const fds: Fds = new Map(env.fds ?? []);
+    child.pid = yield* this.spawnChild(env, { argv: ['bash'], env: {}, cwd: env.cwd, ppid: env.pid, fork: true }, fds);
+    child.execReady = body.commands.length === 1;
+    child.callDepth++;
     fds.set(1, { out: pipe });
     let status = 0;
+    let sig: number | undefined;
     try {
+      if (child.callDepth > this.limits.maxCallDepth) throw new ShellAbort('depth', `maximum nesting level exceeded (${this.limits.maxCallDepth})`);
       for (const l of body.commands) status = yield* this.evalList(child, l, fds);
     } catch (e) {
-      if (e instanceof ExitSignal) status = e.status;
-      else if (e instanceof BrokenPipe) status = 141;
+      if (e instanceof ExitSignal) {
+        status = e.status;
+        sig = killSignal(e);
+      } else if (e instanceof BrokenPipe) status = 141;
       else throw e;
     } finally {
-      if (child.pid !== env.pid) this.host.exit(child.pid, status);
+      this.endChild(env, child.pid, status, sig);
     }
     env.subStatus = status;
     env.status = status;
@@ -2248,14 +2539,25 @@ export const SIGNAL_TEXT: Record<number, string> = {
   1: 'Hangup',
   2: 'Interrupt',
   3: 'Quit',
+  4: 'Illegal instruction',
+  5: 'Trace/breakpoint trap',
   6: 'Aborted',
+  7: 'Bus error',
+  8: 'Floating point exception',
   9: 'Killed',
+  11: 'Segmentation fault',
   13: 'Broken pipe',
   14: 'Alarm clock',
   15: 'Terminated',
   10: 'User defined signal 1',
   12: 'User defined signal 2',
+  24: 'CPU time limit exceeded',
+  25: 'File size limit exceeded',
+  31: 'Bad system call',
 };
+
+/** signals whose default action dumps core (when RLIMIT_CORE allows) */
+const CORE_SIGNALS = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
 
 /**
  * One foreground execution: a coroutine stepped by pump(). It runs
@@ -2389,8 +2691,8 @@ export class Execution {
   private waitTime(until: number): 'ok' | 'blocked' | 'done' {
     for (;;) {
       if (this.sh.interruptPending) {
-        this.throwIn(new ShellAbort('interrupt', 'interrupted'));
         this.sh.interruptPending = false;
+        this.throwIn(this.sh.takeAbort());
         return this.done ? 'done' : 'ok';
       }
       if (this.sh.host.now() >= until) return 'ok';
@@ -2410,8 +2712,8 @@ export class Execution {
   private waitJobs(ids: number[]): 'ok' | 'blocked' | 'done' {
     for (;;) {
       if (this.sh.interruptPending) {
-        this.throwIn(new ShellAbort('interrupt', 'interrupted'));
         this.sh.interruptPending = false;
+        this.throwIn(this.sh.takeAbort());
         return this.done ? 'done' : 'ok';
       }
       const pendingJobs = this.sh.jobList().filter((j) => ids.includes(j.id) && j.state === 'Running');
@@ -2430,6 +2732,7 @@ export class Execution {
   }
 
   private complete(status: number): void {
+    this.sh.chargeShell(this.run);
     this.status = status & 255;
     this.sh.env.status = this.status;
     this.done = true;
@@ -2441,7 +2744,8 @@ export class Execution {
     if (e instanceof ShellAbort) {
       this.aborted = e.reason;
       let status = 137;
-      if (e.reason === 'interrupt') {
+      if (e.reason === 'timeout') status = 124;
+      else if (e.reason === 'interrupt') {
         status = 130;
         if (!this.sh.env.interactive) this.sh.emit(2, '^C\n');
       } else if (e.reason === 'output') {
@@ -2454,6 +2758,12 @@ export class Execution {
     if (e instanceof ExitSignal) {
       this.sh.exited = e.status & 255;
       this.complete(e.status);
+      return;
+    }
+    if (e instanceof TaskDeath) {
+      // the kernel killed the shell process in a system call it made itself (a redirection)
+      this.sh.emit(2, `${SIGNAL_TEXT[e.signal] ?? `Unknown signal ${e.signal}`}\n`);
+      this.complete(128 + e.signal);
       return;
     }
     // a bug in the evaluator: never let it escape to the caller

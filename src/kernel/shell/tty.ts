@@ -1,5 +1,7 @@
 import { Parser, ShellSyntaxError } from './parser';
 import type { Execution, OutputChunk, Shell } from './shell';
+import type { Kernel } from '../kernel';
+import { fireBashReadline } from '../bpftrace/uprobes';
 
 /**
  * A pure line discipline for an interactive terminal: bytes in, bytes out.
@@ -32,6 +34,8 @@ export class Tty {
   private closed = false;
   private ex: Execution | null = null;
   private readonly stepsPerPump: number;
+  /** how the last pump of the foreground command ended */
+  private lastPump: 'done' | 'blocked' | 'running' = 'done';
 
   constructor(
     readonly shell: Shell,
@@ -48,6 +52,17 @@ export class Tty {
   /** true while a foreground command runs */
   get busy(): boolean {
     return this.ex !== null;
+  }
+
+  /**
+   * When the foreground command wants to be pumped again (tick()): undefined
+   * while the terminal waits for input, 0 when it ran out of steps and should
+   * go on at once, or the virtual time (ns) it sleeps until.
+   */
+  get wakeAt(): number | undefined {
+    if (!this.ex) return undefined;
+    if (this.lastPump === 'blocked') return this.ex.blockedUntil ?? 0;
+    return 0;
   }
 
   /** the first prompt */
@@ -153,6 +168,7 @@ export class Tty {
   private pump(): string {
     const ex = this.ex as Execution;
     const st = ex.pump(this.stepsPerPump);
+    this.lastPump = st;
     let out = this.chunksOut(ex.takeOutput());
     if (st === 'done') {
       this.ex = null;
@@ -231,6 +247,9 @@ export class Tty {
   }
 
   private submit(): string {
+    // bash's readline() returns this line: uprobe:/bin/bash:readline fires
+    const k = (this.shell.host as { k?: Kernel }).k;
+    if (k) fireBashReadline(k, this.shell.env.pid, this.line, this.shell.history.length);
     const text = [...this.cont, this.line].join('\n');
     this.line = '';
     if (text.trim() === '') {

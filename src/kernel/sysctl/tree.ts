@@ -6,6 +6,14 @@
 import data from '../data/sysctl.json';
 import { type Knob, KNOBS, defaultTokens, isNumericVector, knobKey } from './knobs';
 
+/**
+ * Defaults that differ from the reference capture because its kernel command
+ * line did: the capture booted with panic=-1 (reboot at once on panic);
+ * Kernelab machines boot without it (CONFIG_PANIC_TIMEOUT=0), so a panic
+ * leaves the machine crashed until it is rebooted.
+ */
+const BOOT_OVERRIDES: Record<string, string> = { 'kernel/panic': '0' };
+
 export interface StaticEntry {
   path: string;
   mode: number;
@@ -51,7 +59,8 @@ function build(): Tree {
     }
     return m;
   };
-  for (const [path, mode, def] of raw.entries) {
+  for (const [path, mode, raw0] of raw.entries) {
+    const def = BOOT_OVERRIDES[path] ?? raw0;
     entries.set(path, { path, mode, def, knob: knobOf(path, def) });
     const i = path.lastIndexOf('/');
     addDir(path.slice(0, i)).set(path.slice(i + 1), false);
@@ -74,6 +83,7 @@ function build(): Tree {
 export const TREE: Tree = build();
 
 /** The parser of a knob: its table entry, else proc_dointvec for numbers, proc_dostring otherwise. */
+
 export function knobOf(path: string, def: string | null): Knob {
   const k = KNOBS[knobKey(path)];
   if (k) return k;

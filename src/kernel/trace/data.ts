@@ -4,6 +4,7 @@
  */
 import data from '../data/trace/trace-data.json';
 import funcs from '../data/trace/functions.json';
+import { SYSCALL_ARGS } from './syscalls';
 
 export interface FieldDef {
   /** the C declaration as the format file prints it ("char prev_comm[16]") */
@@ -77,6 +78,24 @@ export function parseFormat(system: string, text: string): EventDef {
   return { system, name, id, fields, printFmt, known: true };
 }
 
+/** The format of syscalls:sys_enter_X / sys_exit_X from the SYSCALL_DEFINE table (kernel/trace/trace_syscalls.c layout). */
+function syscallFormat(system: string, name: string, id: number): EventDef | undefined {
+  if (system !== 'syscalls') return undefined;
+  const m = /^sys_(enter|exit)_(.+)$/.exec(name);
+  const args = m ? SYSCALL_ARGS[m[2]] : undefined;
+  if (!m || !args) return undefined;
+  const fields: FieldDef[] = [...COMMON_FIELDS, field('int __syscall_nr', 8, 4, true)];
+  if (m[1] === 'exit') {
+    fields.push(field('long ret', 16, 8, true));
+    return { system, name, id, fields, printFmt: '"0x%lx", REC->ret', known: true };
+  }
+  args.forEach((d, i) => fields.push(field(d, 16 + 8 * i, 8, false)));
+  const own = fields.slice(5);
+  const fmt = own.map((f) => `${f.name}: 0x%08lx`).join(', ');
+  const fa = own.map((f) => `((unsigned long)(REC->${f.name}))`);
+  return { system, name, id, fields, printFmt: `"${fmt}"${fa.length ? ', ' + fa.join(', ') : ''}`, known: true };
+}
+
 /** First id handed to events whose format the reference did not capture. */
 const SYNTH_ID_BASE = 2000;
 
@@ -91,7 +110,8 @@ function load(): void {
   let synth = SYNTH_ID_BASE;
   for (const line of data.events.split('\n')) {
     const [system, name] = line.split(':');
-    const def = known.get(line) ?? { system, name, id: synth++, fields: [...COMMON_FIELDS], printFmt: '', known: false };
+    const def = known.get(line) ?? syscallFormat(system, name, synth) ?? { system, name, id: synth, fields: [...COMMON_FIELDS], printFmt: '', known: false };
+    synth++;
     events.push(def);
     byKey.set(line, def);
   }

@@ -137,6 +137,8 @@ export function renderEvent(def: EventDef | undefined, system: string, name: str
       `prev_state=${prevStateString(f.prev_state)} ==> next_comm=${f.next_comm ?? ''} next_pid=${f.next_pid ?? 0} next_prio=${f.next_prio ?? 120}`
     );
   }
+  const special = renderSpecial(system, name, f);
+  if (special !== undefined) return special;
   if (def?.printFmt) {
     const sp = splitPrintFmt(def.printFmt);
     if (sp) {
@@ -164,4 +166,54 @@ export function eventBytes(def: EventDef | undefined, f: EventFields): number {
     }
   } else for (const v of Object.values(f)) n += typeof v === 'string' ? v.length + 1 : 8;
   return 4 + Math.ceil(n / 4) * 4;
+}
+
+const hex = (v: FieldValue | undefined): string => BigInt.asUintN(64, big(v)).toString(16);
+
+const GFP_NAMES: Record<number, string> = { 0xcc0: 'GFP_KERNEL', 0x400cc0: 'GFP_KERNEL_ACCOUNT', 0xdc0: 'GFP_KERNEL|__GFP_ZERO', 0xa20: 'GFP_ATOMIC', 0x2800: 'GFP_NOWAIT|__GFP_NOWARN' };
+
+const MODULE_TAINT_FLAGS: [number, string][] = [
+  [1 << 0, 'P'],
+  [1 << 12, 'O'],
+  [1 << 1, 'F'],
+  [1 << 10, 'C'],
+  [1 << 13, 'E'],
+];
+
+/** Events whose print fmt is C code the interpreter cannot run. */
+function renderSpecial(system: string, name: string, f: EventFields): string | undefined {
+  switch (`${system}:${name}`) {
+    case 'raw_syscalls:sys_enter':
+      return `sys_enter: NR ${String(f.id ?? 0)} (${String(f.args ?? '0, 0, 0, 0, 0, 0')})`;
+    case 'raw_syscalls:sys_exit':
+      return `sys_exit: NR ${String(f.id ?? 0)} = ${big(f.ret).toString()}`;
+    case 'kmem:kmalloc':
+    case 'kmem:kmem_cache_alloc': {
+      const g = Number(big(f.gfp_flags));
+      return (
+        `${name}: call_site=${String(f.call_site ?? '')} ptr=${hex(f.ptr)} bytes_req=${big(f.bytes_req)} bytes_alloc=${big(f.bytes_alloc)} ` +
+        `gfp_flags=${g ? (GFP_NAMES[g] ?? `0x${g.toString(16)}`) : 'none'} node=${big(f.node)} accounted=${String(f.accounted ?? 'false')}`
+      );
+    }
+    case 'kmem:kfree':
+      return `kfree: call_site=${String(f.call_site ?? '')} ptr=${hex(f.ptr)}`;
+    case 'kmem:kmem_cache_free':
+      return `kmem_cache_free: call_site=${String(f.call_site ?? '')} ptr=${hex(f.ptr)} name=${String(f.name ?? '')}`;
+    case 'sched:sched_stat_runtime':
+      return `sched_stat_runtime: comm=${String(f.comm ?? '')} pid=${big(f.pid)} runtime=${big(f.runtime)} [ns] vruntime=${big(f.vruntime)} [ns]`;
+    case 'sched:sched_wakeup_new':
+      return `sched_wakeup_new: comm=${String(f.comm ?? '')} pid=${big(f.pid)} prio=${big(f.prio)} target_cpu=${String(big(f.target_cpu)).padStart(3, '0')}`;
+    case 'module:module_load': {
+      const t = Number(big(f.taints));
+      return `module_load: ${String(f.name ?? '')} ${MODULE_TAINT_FLAGS.filter(([b]) => t & b)
+        .map(([, l]) => l)
+        .join('')}`;
+    }
+    case 'module:module_free':
+      return `module_free: ${String(f.name ?? '')}`;
+    case 'timer:hrtimer_expire_entry':
+      return `hrtimer_expire_entry: hrtimer=${hex(f.hrtimer).padStart(16, '0')} function=${String(f.function ?? '')} now=${big(f.now)}`;
+    default:
+      return undefined;
+  }
 }

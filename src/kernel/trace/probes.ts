@@ -36,6 +36,8 @@ export interface ProbeFiring {
   ustack?: readonly string[];
   /** software/hardware events: the count this firing stands for */
   count?: number;
+  /** user memory the probe may read (str(argN)): address -> the string stored there */
+  mem?: ReadonlyMap<bigint, string>;
 }
 
 export type ProbeHandler = (f: ProbeFiring) => void;

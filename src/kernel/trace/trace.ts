@@ -24,6 +24,10 @@ import {
   staticEvents,
 } from './data';
 import type { SyscallRecord } from './syscall-record';
+import { type CallNode, SCHEDULE_TREE, SYSCALL_WRAPPERS, TIMER_TREE, UNIT_NS, namedTree, syscallTree } from './callpath';
+import type { ProbeFiring, ProbeKind } from './probes';
+import { syscallArgNames } from './syscalls';
+import { type CaptureOpts, type CapturedEvent, MAX_RECORDINGS, MAX_RECORDING_EVENTS, type Recording, type RecordingMeta, renderReport, syscallInfo } from './capture';
 import { type EventFields, type FilterFn, FilterParseError, compileFilter, filterErrorReadback, globToRegExp } from './filter';
 import { eventBytes, renderEvent } from './format';
 import { type KprobeDef, type ProbeRegs, type ProbeValue, ProbeError, argTypeInfo, kprobeLine, parseKprobe, renderProbeArgs } from './kprobes';
@@ -92,6 +96,8 @@ export interface TraceEntry {
   st?: string[];
   /** bytes in the ring buffer */
   n: number;
+  /** event records: "system:name" (the payload does not always say: syscalls print as sys_openat(...)) */
+  e?: string;
 }
 
 interface CpuBuffer {
@@ -164,12 +170,39 @@ export interface TraceState {
   ftraceNotracePids?: number[];
   /** the snapshot buffer (absent: freed) */
   snapshot?: CpuBuffer[];
+  /** trace-cmd / REST recordings, oldest first (bounded) */
+  recordings?: Recording[];
+  nextRecordingId?: number;
 }
 
 export interface TraceLine {
   seq: number;
   /** the rendered line(s), without the final newline */
   text: string;
+}
+
+/** A trace record as the `events` stream carries it. */
+export interface TraceEventJson {
+  seq: number;
+  /** timestamp in trace_clock units (ns for the default clocks) */
+  ts: number;
+  cpu: number;
+  pid: number;
+  comm: string;
+  /** irq-info flags ("....." / "d..2.") */
+  flags: string;
+  type: 'function' | 'funcgraph_entry' | 'funcgraph_exit' | 'stack' | 'event';
+  function?: string;
+  parent?: string;
+  depth?: number;
+  durationNs?: number;
+  stack?: string[];
+  /** events: the event system and name (sched_switch, sys_enter_read, a kprobe's name, print) and its fields, numbers typed */
+  system?: string;
+  event?: string;
+  fields?: Record<string, string | number>;
+  /** the event line as the trace file prints it */
+  text?: string;
 }
 
 export interface TraceSubscription {
@@ -217,11 +250,53 @@ export class Trace {
   private evActive = false;
   private filterCache = new Map<string, FilterFn | null>();
   private setCache = new Map<string, Set<string> | Set<number>>();
-  private subs = new Set<(l: TraceLine) => void>();
+  private subs = new Set<(e: TraceEntry) => void>();
   private fnModule?: Map<string, string>;
 
   constructor(private readonly k: Kernel) {
     this.st = this.fresh();
+    // the scheduler's and module loader's trace points (cheap when nothing listens)
+    k.sched.events.on('fork', (e) => this.onFork(e.parent, e.child));
+    k.sched.events.on('exec', (e) => this.onExec(e.pid, e.path));
+    k.sched.events.on('exit', (e) => this.onExit(e.pid));
+    k.modules.onLoad((m) => this.onModule('module_load', m.name, m.taints));
+    k.modules.onUnload((m) => this.onModule('module_free', m.name, 0));
+  }
+
+  private taskCtx(pid: number): EmitCtx {
+    const t = this.k.sched.task(pid);
+    const cpu = t && t.cpu < this.st.cpus.length ? t.cpu : 0;
+    return { cpu, pid, tgid: t?.tgid ?? pid, comm: t?.comm ?? this.commOf(pid), prio: t ? 120 + t.nice : 120, stack: [], seq: 0 };
+  }
+
+  private onFork(parent: number, child: number): void {
+    if (!this.evActive && !this.k.probes.any) return;
+    const p = this.taskCtx(parent);
+    const c = this.taskCtx(child);
+    this.saveCmdline(child, c.comm);
+    this.schedEvent(p.cpu, parent, p.comm, 'sched_process_fork', { parent_comm: p.comm, parent_pid: parent, child_comm: c.comm, child_pid: child }, '.....');
+    this.schedEvent(p.cpu, parent, p.comm, 'sched_wakeup_new', { comm: c.comm, pid: child, prio: c.prio, target_cpu: c.cpu });
+  }
+
+  private onExec(pid: number, path: string): void {
+    if (!this.evActive && !this.k.probes.any) return;
+    const c = this.taskCtx(pid);
+    this.schedEvent(c.cpu, pid, c.comm, 'sched_process_exec', { filename: path, pid, old_pid: pid }, '.....');
+  }
+
+  private onExit(pid: number): void {
+    this.forgetTask(pid);
+    if (!this.evActive && !this.k.probes.any) return;
+    const c = this.taskCtx(pid);
+    this.schedEvent(c.cpu, pid, c.comm, 'sched_process_exit', { comm: c.comm, pid, prio: c.prio }, '.....');
+  }
+
+  private onModule(name: 'module_load' | 'module_free', mod: string, taints: number): void {
+    if (!this.evActive && !this.k.probes.any) return;
+    const c = this.current ?? this.taskCtx(1);
+    const f: EventFields = name === 'module_load' ? { taints, name: mod } : { name: mod };
+    if (this.evActive) this.event(c.cpu, c.pid, c.comm, 'module', name, f);
+    this.k.probes.fire('tracepoint', `module:${name}`, () => ({ kind: 'tracepoint', name: `module:${name}`, cpu: c.cpu, tid: c.pid, pid: c.tgid, comm: c.comm, nsecs: this.k.now, args: [], fields: f, kstack: [] }));
   }
 
   private fresh(): TraceState {
@@ -823,7 +898,7 @@ export class Trace {
 
   private clockNow(): number {
     const c = this.st.clock;
-    if (NS_CLOCKS.has(c)) return this.k.now;
+    if (NS_CLOCKS.has(c)) return this.tsAt ?? this.k.now;
     if (c === 'counter') return this.st.counter++;
     if (c === 'uptime') return Math.floor(this.k.now / 4_000_000);
     return Math.floor((this.k.now * 2596117) / 1_000_000);
@@ -908,10 +983,7 @@ export class Trace {
     b.count++;
     b.bytes += entry.n;
     if (newPage) this.trim(b);
-    if (this.subs.size) {
-      const line = { seq: entry.s, text: this.renderLive(entry) };
-      for (const fn of [...this.subs]) fn(line);
-    }
+    if (this.subs.size) for (const fn of [...this.subs]) fn(entry);
     return true;
   }
 
@@ -972,8 +1044,337 @@ export class Trace {
    * ran (see SyscallRecord). CONTRACT for the call-path tracer: emit its
    * events, function path and probe firings here.
    */
-  syscall(_pid: number, _rec: SyscallRecord): void {
-    // filled in by the call-path tracer
+  syscall(pid: number, rec: SyscallRecord): void {
+    const probes = this.k.probes.any;
+    if (!this.fnActive && !this.evActive && !probes && !this.recHooks.size) return;
+    const task = this.k.sched.task(pid);
+    const comm = task?.comm ?? this.commOf(pid);
+    const cpu = task && task.cpu < this.st.cpus.length ? task.cpu : 0;
+    const tgid = task?.tgid ?? pid;
+    const ctx: EmitCtx = { cpu, pid, tgid, comm, prio: task ? 120 + task.nice : 120, rec, stack: [], seq: 0 };
+    const t0 = rec.startNs;
+    const t1 = rec.startNs + Math.max(0, rec.durNs);
+    const prevTs = this.tsAt;
+    const prevCur = this.current;
+    this.current = ctx;
+    try {
+      this.tsAt = t0;
+      if (this.evActive || probes) this.syscallEvents(ctx, true);
+      if (this.fnActive || probes || this.evActive) this.walk(ctx, syscallTree(rec.name, rec.fstype), t0, rec.durNs);
+      // a local timer tick that falls inside the call's CPU time interrupts it (HZ=250)
+      const tick = Math.ceil(t0 / TICK_NS) * TICK_NS;
+      // (not under function_graph: its nesting is rendered from entry order, and the interrupt would split the call's)
+      if (tick > t0 && tick < t1 && this.st.tracer !== 'function_graph' && (this.fnActive || this.evActive || probes)) {
+        const tree = syscallTree(rec.name, rec.fstype);
+        if (!tree.sleeps || tick < t0 + tree.total * UNIT_NS) this.timerTick(cpu, pid, tick);
+      }
+      this.tsAt = t1;
+      if (ctx.dead) this.forgetTask(pid);
+      else if (this.evActive || probes) this.syscallEvents(ctx, false);
+      for (const h of this.recHooks) h(pid, rec);
+    } finally {
+      this.tsAt = prevTs;
+      this.current = prevCur;
+    }
+  }
+
+  /** Runtime observers of syscall records (perf's counters); not kernel state. */
+  private readonly recHooks = new Set<(pid: number, rec: SyscallRecord) => void>();
+
+  /** Observes every syscall record (perf stat / perf trace); returns the detach function. */
+  onSyscall(fn: (pid: number, rec: SyscallRecord) => void): () => void {
+    this.recHooks.add(fn);
+    return () => void this.recHooks.delete(fn);
+  }
+
+  /** the syscall being emitted (module hooks attribute their events to it) */
+  private current?: EmitCtx;
+  /** timestamp override while emitting a reported call (ns clocks) */
+  private tsAt?: number;
+
+  private syscallEvents(c: EmitCtx, enter: boolean): void {
+    const rec = c.rec as SyscallRecord;
+    const sys = `sys_${enter ? 'enter' : 'exit'}_${rec.name}`;
+    const raw = enter ? 'sys_enter' : 'sys_exit';
+    const args = rec.args.length >= 6 ? rec.args : [...rec.args, 0, 0, 0, 0, 0, 0].slice(0, 6);
+    const rawFields: EventFields = enter ? { id: rec.nr, args: args.map((a) => u64(a).toString(16)).join(', ') } : { id: rec.nr, ret: rec.ret };
+    const names = syscallArgNames(rec.name);
+    const fields: EventFields = { __syscall_nr: rec.nr };
+    if (enter) names.forEach((n, i) => (fields[n] = args[i] ?? 0));
+    else fields.ret = rec.ret;
+    if (this.evActive) {
+      this.event(c.cpu, c.pid, c.comm, 'raw_syscalls', raw, rawFields, { flags: '.....' });
+      if (staticEvent('syscalls', sys)) this.event(c.cpu, c.pid, c.comm, 'syscalls', sys, fields);
+    }
+    const bus = this.k.probes;
+    if (bus.any) {
+      const mk = (name: string, f: EventFields) => (): ProbeFiring => ({
+        kind: 'tracepoint',
+        name,
+        cpu: c.cpu,
+        tid: c.pid,
+        pid: c.tgid,
+        comm: c.comm,
+        nsecs: this.tsAt ?? this.k.now,
+        args: [],
+        fields: f,
+        kstack: [],
+        ...(rec.path !== undefined && PATH_ARG[rec.name] !== undefined ? { mem: new Map([[u64(rec.args[PATH_ARG[rec.name]] ?? 0), rec.path]]) } : {}),
+      });
+      bus.fire('tracepoint', `raw_syscalls:${raw}`, mk(`raw_syscalls:${raw}`, enter ? { id: rec.nr, args: rawFields.args } : rawFields));
+      bus.fire('tracepoint', `syscalls:${sys}`, mk(`syscalls:${sys}`, rec.path !== undefined && enter ? { ...fields, [names.find((n) => /name$/.test(n)) ?? 'filename']: rec.path } : fields));
+    }
+  }
+
+  /** Walks a call tree from `t0` over `durNs`: function entries/exits, kprobes, node events, context switches. */
+  private walk(c: EmitCtx, root: CallNode, t0: number, durNs: number): void {
+    // per-call deterministic jitter of each function's own cost (real durations vary call to call)
+    const w = new Map<CallNode, [number, number]>();
+    let seed = hash(`${c.pid}:${t0}`);
+    const weigh = (n: CallNode): number => {
+      seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) >>> 0;
+      const self = n.self * (0.6 + (seed % 1000) / 1250);
+      let tot = self;
+      for (const k of n.kids) tot += weigh(k);
+      w.set(n, [self, tot]);
+      return tot;
+    };
+    const cpuUnits = weigh(root);
+    c.w = w;
+    let unit = UNIT_NS;
+    let extra = 0;
+    const dur = Math.max(0, durNs);
+    if (root.sleeps && dur > cpuUnits * UNIT_NS) extra = dur - cpuUnits * UNIT_NS;
+    else unit = cpuUnits ? dur / cpuUnits : 0;
+    this.visit(c, root, '', t0, unit, extra);
+  }
+
+  private visit(c: EmitCtx, n: CallNode, parent: string, t: number, unit: number, extra: number): number {
+    const [self, total] = c.w?.get(n) ?? [n.self, n.total];
+    const dur = total * unit + (n.sleeps ? extra : 0);
+    const traced = n.traceable || (!SYSCALL_WRAPPER_SET.has(n.fn) && this.isTraceable(n.fn));
+    const bus = this.k.probes;
+    const stackLen = c.stack.length;
+    c.stack.push(n.fn);
+    this.tsAt = Math.round(t);
+    if (traced) {
+      if (this.fnActive) {
+        const stack = this.st.options.func_stack_trace ? callers(c.stack) : undefined;
+        this.funcEntry(c.cpu, c.pid, c.comm, n.fn, parent || 'entry_SYSCALL_64_after_hwframe', { args: this.nodeArgs(c, n), flags: c.flags, stack });
+      }
+      if (bus.any) bus.fire('kprobe', n.fn, () => this.firing(c, 'kprobe', n.fn));
+    }
+    if (n.marks) for (const m of n.marks) this.markEvent(c, m, parent);
+    let cur = t + (self * unit) / 2;
+    for (const k of n.kids) {
+      cur += this.visit(c, k, n.fn, cur, unit, extra);
+      if (c.dead) break;
+    }
+    if (n.marks?.includes('dead')) {
+      // do_task_dead(): the task switches out for good; nothing on its stack returns
+      this.switchOut(c, cur, 0x20);
+      c.dead = true;
+    }
+    if (c.dead) {
+      c.stack.length = stackLen;
+      return dur;
+    }
+    if (n.sleep && extra > 0) {
+      this.switchOut(c, cur, 1);
+      cur += extra;
+      this.switchIn(c, cur);
+    }
+    const end = t + dur;
+    this.tsAt = Math.round(end);
+    if (traced) {
+      const ret = n.fn.startsWith('__x64_sys_') || RET_PASS.has(n.fn) ? (c.rec?.ret ?? 0) : 0;
+      if (this.fnActive) this.funcExit(c.cpu, c.pid, c.comm, n.fn, Math.round(end) - Math.round(t), { retval: ret, flags: c.flags });
+      if (bus.any) bus.fire('kretprobe', n.fn, () => ({ ...this.firing(c, 'kretprobe', n.fn), retval: BigInt(Number.isFinite(ret) ? Math.trunc(ret) : 0) }));
+    }
+    c.stack.length = stackLen;
+    return dur;
+  }
+
+  private nodeArgs(c: EmitCtx, n: CallNode): ProbeValue[] | undefined {
+    const rec = c.rec;
+    if (!rec) return undefined;
+    if (n.fn.startsWith('__x64_sys_')) return [fakePtr(c.pid, 'regs')];
+    const a: ProbeValue[] = rec.args.map((x) => x);
+    if (rec.path !== undefined) {
+      const i = PATH_ARG[rec.name];
+      if (i !== undefined) {
+        if (/^(getname|getname_flags)$/.test(n.fn)) a[0] = rec.path;
+        else if (/^do_sys_openat2$|^do_filp_open$/.test(n.fn)) a[1] = rec.path;
+        else a[i] = rec.path;
+      }
+    }
+    if (/^vfs_(read|write)$/.test(n.fn)) a.unshift(fakePtr(c.pid, `file${rec.args[0] ?? 0}`));
+    return a;
+  }
+
+  private firing(c: EmitCtx, kind: ProbeKind, fn: string): ProbeFiring {
+    const rec = c.rec;
+    let args: bigint[] = (rec?.args ?? []).map(u64);
+    let mem: Map<bigint, string> | undefined;
+    const pi = rec ? PATH_ARG[rec.name] : undefined;
+    if (rec && rec.path !== undefined && pi !== undefined) mem = new Map([[args[pi] ?? 0n, rec.path]]);
+    if (rec) {
+      if (fn.startsWith('__x64_sys_')) args = [fakePtr(c.pid, 'regs')];
+      else if (fn === 'vfs_read' || fn === 'vfs_write') args = [fakePtr(c.pid, `file${rec.args[0] ?? 0}`), args[1] ?? 0n, args[2] ?? 0n, fakePtr(c.pid, 'pos')];
+      else if ((fn === 'getname' || fn === 'getname_flags') && pi !== undefined) args = [args[pi] ?? 0n, 0n];
+    }
+    const kstack = c.stack
+      .slice()
+      .reverse()
+      .map((f, i) => (i === 0 ? `${f}+${kind === 'kprobe' ? 5 : 0}` : `${f}+${retOffset(f, symSize(f))}`));
+    if (kstack.length && kstack[kstack.length - 1].startsWith('entry_SYSCALL_64_after_hwframe')) kstack[kstack.length - 1] = 'entry_SYSCALL_64_after_hwframe+99';
+    const f: ProbeFiring = { kind, name: fn, cpu: c.cpu, tid: c.pid, pid: c.tgid, comm: c.comm, nsecs: this.tsAt ?? this.k.now, args, kstack };
+    if (mem) f.mem = mem;
+    return f;
+  }
+
+  /** kmem events attached to call-tree nodes. */
+  private markEvent(c: EmitCtx, m: string, parent: string): void {
+    const name = m === 'kmalloc' ? 'kmalloc' : m === 'kfree' ? 'kfree' : m === 'cache_alloc' ? 'kmem_cache_alloc' : m === 'cache_free' ? 'kmem_cache_free' : undefined;
+    if (!name) return;
+    const site = `${parent}+0x${retOffset(parent, symSize(parent)).toString(16)}/0x${symSize(parent).toString(16)}`;
+    c.seq++;
+    const ptr = fakePtr(c.pid, `${this.tsAt ?? 0}:${c.seq}`);
+    const size = m === 'kmalloc' ? 4096 : m === 'cache_alloc' ? 256 : 0;
+    const f: EventFields =
+      m === 'kfree' || m === 'cache_free'
+        ? { call_site: site, ptr, name: m === 'cache_free' ? 'names_cache' : undefined }
+        : { call_site: site, ptr, bytes_req: size, bytes_alloc: size, gfp_flags: 0xcc0, node: -1, accounted: 'false' };
+    if (this.evActive) this.event(c.cpu, c.pid, c.comm, 'kmem', name, f);
+    const bus = this.k.probes;
+    if (bus.any) bus.fire('tracepoint', `kmem:${name}`, () => ({ ...this.firing(c, 'kprobe', name), kind: 'tracepoint', name: `kmem:${name}`, fields: f, args: [] }));
+  }
+
+  /** The task leaves the CPU (prev_state: 1 = S, 0x20 = Z): sched_stat_runtime, the schedule() path, sched_switch to idle. */
+  private switchOut(c: EmitCtx, t: number, state: number): void {
+    this.tsAt = Math.round(t);
+    const idle = `swapper/${c.cpu}`;
+    this.schedEvent(c.cpu, c.pid, c.comm, 'sched_stat_runtime', { comm: c.comm, pid: c.pid, runtime: Math.round(t - (c.rec?.startNs ?? t)) || 1000, vruntime: 1_000_000 + c.pid * 1000 });
+    this.schedEvent(c.cpu, c.pid, c.comm, 'sched_switch', {
+      prev_comm: c.comm,
+      prev_pid: c.pid,
+      prev_prio: c.prio,
+      prev_state: state,
+      next_comm: idle,
+      next_pid: 0,
+      next_prio: 120,
+    });
+  }
+
+  /** The task is woken (from the idle CPU's interrupt) and switched back in. */
+  private switchIn(c: EmitCtx, t: number): void {
+    const at = Math.round(t);
+    this.tsAt = Math.max(0, at - 2000);
+    const w = { comm: c.comm, pid: c.pid, prio: c.prio, target_cpu: c.cpu };
+    this.schedEvent(c.cpu, 0, '<idle>', 'sched_waking', w, 'dNh4.');
+    this.tsAt = Math.max(0, at - 1500);
+    this.schedEvent(c.cpu, 0, '<idle>', 'sched_wakeup', w, 'dNh4.');
+    this.tsAt = at;
+    this.schedEvent(c.cpu, 0, '<idle>', 'sched_switch', {
+      prev_comm: `swapper/${c.cpu}`,
+      prev_pid: 0,
+      prev_prio: 120,
+      prev_state: 0,
+      next_comm: c.comm,
+      next_pid: c.pid,
+      next_prio: c.prio,
+    });
+    if (this.fnActive || this.k.probes.any) {
+      const idle: EmitCtx = { cpu: c.cpu, pid: 0, tgid: 0, comm: `swapper/${c.cpu}`, prio: 120, stack: [], seq: 0 };
+      const tree = namedTree('schedule', SCHEDULE_TREE);
+      // the idle task's schedule() that hands the CPU over
+      const d = tree.total * UNIT_NS;
+      const save = this.tsAt;
+      this.visit(idle, tree, 'schedule_idle', at - d, UNIT_NS, 0);
+      this.tsAt = save;
+    }
+  }
+
+  private schedEvent(cpu: number, pid: number, comm: string, name: string, f: EventFields, flags?: string): void {
+    if (this.evActive) this.event(cpu, pid, comm, 'sched', name, f, flags ? { flags } : undefined);
+    const bus = this.k.probes;
+    if (bus.any) {
+      bus.fire('tracepoint', `sched:${name}`, () => ({ kind: 'tracepoint', name: `sched:${name}`, cpu, tid: pid, pid, comm, nsecs: this.tsAt ?? this.k.now, args: [], fields: f, kstack: [] }));
+    }
+  }
+
+  /**
+   * Scheduler hook: task `pid` left the CPU to sleep (a program's sleep/io/wait step).
+   * Emits sched_stat_runtime + sched_switch to the next runnable task (or idle) and the schedule() path.
+   */
+  schedSleep(pid: number, cpu: number): void {
+    if (!this.fnActive && !this.evActive && !this.k.probes.any) return;
+    const c = this.taskCtx(pid);
+    if (cpu < this.st.cpus.length) c.cpu = cpu;
+    const prev = this.tsAt;
+    try {
+      const now = this.k.now;
+      if (this.fnActive || this.k.probes.any) {
+        const tree = namedTree('schedule', SCHEDULE_TREE);
+        this.visit(c, tree, 'do_nanosleep', now, UNIT_NS, 0);
+      }
+      const next = this.k.sched.runqueue(c.cpu).find((p) => p !== pid) ?? 0;
+      const n = next ? this.taskCtx(next) : undefined;
+      this.tsAt = now + namedTree('schedule', SCHEDULE_TREE).total * UNIT_NS;
+      this.schedEvent(c.cpu, pid, c.comm, 'sched_stat_runtime', { comm: c.comm, pid, runtime: 100_000 + (pid % 97) * 1000, vruntime: 1_000_000 + pid * 1000 });
+      this.schedEvent(c.cpu, pid, c.comm, 'sched_switch', {
+        prev_comm: c.comm,
+        prev_pid: pid,
+        prev_prio: c.prio,
+        prev_state: 1,
+        next_comm: n ? n.comm : `swapper/${c.cpu}`,
+        next_pid: next,
+        next_prio: n ? n.prio : 120,
+      });
+    } finally {
+      this.tsAt = prev;
+    }
+  }
+
+  /** Scheduler hook: task `pid` was woken onto `cpu` (`idle`: the CPU had nothing else to run, so it switches in at once). */
+  schedWakeup(pid: number, cpu: number, idle: boolean): void {
+    if (!this.fnActive && !this.evActive && !this.k.probes.any) return;
+    const c = this.taskCtx(pid);
+    if (cpu < this.st.cpus.length) c.cpu = cpu;
+    const waker = this.current;
+    const wcpu = waker?.cpu ?? c.cpu;
+    const w = { comm: c.comm, pid, prio: c.prio, target_cpu: c.cpu };
+    this.schedEvent(wcpu, waker?.pid ?? 0, waker?.comm ?? '<idle>', 'sched_waking', w, waker ? 'd..2.' : 'dNh3.');
+    this.schedEvent(wcpu, waker?.pid ?? 0, waker?.comm ?? '<idle>', 'sched_wakeup', w, waker ? 'd..2.' : 'dNh3.');
+    if (idle) {
+      this.schedEvent(c.cpu, 0, '<idle>', 'sched_switch', {
+        prev_comm: `swapper/${c.cpu}`,
+        prev_pid: 0,
+        prev_prio: 120,
+        prev_state: 0,
+        next_comm: c.comm,
+        next_pid: pid,
+        next_prio: c.prio,
+      });
+    }
+  }
+
+  /** A local timer interrupt (tick) on `cpu` while `pid` runs: the hrtimer path and the timer/irq events. */
+  timerTick(cpu: number, pid: number, atNs?: number): void {
+    if (!this.fnActive && !this.evActive && !this.k.probes.any) return;
+    const task = pid ? this.k.sched.task(pid) : undefined;
+    const comm = pid === 0 ? `swapper/${cpu}` : (task?.comm ?? this.commOf(pid));
+    const c: EmitCtx = { cpu, pid, tgid: task?.tgid ?? pid, comm, prio: 120, stack: [], seq: 0, flags: 'd.h1.' };
+    const prev = this.tsAt;
+    const t = atNs ?? this.k.now;
+    try {
+      this.tsAt = t;
+      const f = { hrtimer: fakePtr(cpu, 'tick'), function: 'tick_sched_timer', now: t };
+      if (this.evActive) this.event(cpu, pid, comm, 'timer', 'hrtimer_expire_entry', f, { flags: 'd.h1.' });
+      if (this.fnActive || this.k.probes.any) this.visit(c, namedTree('timer', TIMER_TREE), 'sysvec_apic_timer_interrupt', t, UNIT_NS, 0);
+    } finally {
+      this.tsAt = prev;
+    }
   }
 
   funcEntry(cpu: number, pid: number, comm: string, fn: string, parentFn: string, opts?: EmitOpts): boolean {
@@ -1056,7 +1457,7 @@ export class Trace {
     const ff = this.filterFn(this.evKey(p.def.group, p.def.event), s?.filter, def.fields);
     if (ff && !ff(vals)) return false;
     this.saveCmdline(pid, comm);
-    return this.record({ c: cpu, p: pid, f: flags, k: 'ev', a: text, n: eventBytes(def, {}) });
+    return this.record({ c: cpu, p: pid, f: flags, k: 'ev', a: text, n: eventBytes(def, {}), e: `${p.def.group}:${p.def.event}` });
   }
 
   /**
@@ -1096,7 +1497,7 @@ export class Trace {
       if (typeof fields.next_pid === 'number' && typeof fields.next_comm === 'string') this.saveCmdline(fields.next_pid, fields.next_comm);
     }
     const flags = opts?.flags ?? (system === 'sched' && /^sched_(switch|wakeup|waking|wakeup_new)$/.test(name) ? 'd..2.' : system === 'syscalls' ? '...1.' : '.....');
-    const ok = this.record({ c: cpu, p: pid, f: flags, k: 'ev', a: renderEvent(def, system, name, fields), n: eventBytes(def, fields) });
+    const ok = this.record({ c: cpu, p: pid, f: flags, k: 'ev', a: renderEvent(def, system, name, fields), n: eventBytes(def, fields), e: `${system}:${name}` });
     if (ok && stack) {
       const st = [...(opts?.stack ?? [])];
       this.record({ c: cpu, p: pid, f: flags, k: 'st', a: '', st, n: 16 + 8 * st.length });
@@ -1109,7 +1510,7 @@ export class Trace {
     if (!this.st.options.markers) throw new KernelError('EINVAL');
     const body = text.endsWith('\n') ? text.slice(0, -1) : text;
     this.saveCmdline(pid, comm);
-    this.record({ c: cpu, p: pid, f: '.....', k: 'ev', a: `tracing_mark_write: ${body}`, n: 4 + Math.ceil((17 + body.length) / 4) * 4 });
+    this.record({ c: cpu, p: pid, f: '.....', k: 'ev', a: `tracing_mark_write: ${body}`, n: 4 + Math.ceil((17 + body.length) / 4) * 4, e: 'ftrace:print' });
   }
 
   // ------------------------------------------------------------------ rendering
@@ -1307,6 +1708,191 @@ export class Trace {
     return this.st.cmdlines.map(([p, c]) => `${p} ${c}\n`).join('');
   }
 
+  // ------------------------------------------------------------------ captures and recordings
+
+  private captureSaved?: TraceState;
+
+  /** Whether a capture (trace-cmd record) is in progress. */
+  get capturing(): boolean {
+    return this.captureSaved !== undefined;
+  }
+
+  /**
+   * Starts a capture: remembers the tracefs configuration, then sets up the
+   * tracer, filters, events and pid filters of `opts` on empty buffers.
+   * Throws KernelError EINVAL for an unknown tracer, function or event.
+   */
+  beginCapture(opts: CaptureOpts): void {
+    if (this.captureSaved) throw new KernelError('EBUSY');
+    const saved = this.getState();
+    try {
+      this.applyConfig(opts);
+    } catch (e) {
+      this.setState(saved);
+      throw e;
+    }
+    this.captureSaved = saved;
+  }
+
+  /** Sets up tracefs like `trace-cmd start` (tracer, filters, events, pids), on empty buffers. */
+  applyConfig(opts: CaptureOpts): void {
+    this.st.ftraceFilter = [];
+    this.st.ftraceNotrace = [];
+    this.st.graphFunctions = [];
+    this.st.graphNotrace = [];
+    this.st.ftracePids = [];
+    this.st.eventPids = [];
+    this.setCache.clear();
+    for (const e of this.allEvents()) if (this.isEnabled(e.system, e.name)) this.setEnabled(e.system, e.name, false);
+    this.setTracer(opts.tracer ?? 'nop');
+    if (opts.functions?.length) this.writeFunctionList('ftraceFilter', opts.functions.join(' '), false);
+    if (opts.notrace?.length) this.writeFunctionList('ftraceNotrace', opts.notrace.join(' '), false);
+    if (opts.graphFunctions?.length) this.writeFunctionList('graphFunctions', opts.graphFunctions.join(' '), false);
+    for (const ev of opts.events ?? []) {
+      const t = ev === 'all' ? '*:*' : ev.includes(':') ? ev : this.systems().includes(ev) ? `${ev}:*` : ev;
+      this.writeSetEvent(t, true);
+    }
+    if (opts.pids?.length) {
+      this.writeFtracePid(opts.pids.join(' '), false);
+      this.writePidList('eventPids', opts.pids.join(' '), false);
+    }
+    this.st.maxGraphDepth = opts.maxGraphDepth ?? 0;
+    this.st.options.func_stack_trace = !!opts.stackTrace;
+    if (opts.bufferKb) this.setBufferSizeKb(String(opts.bufferKb));
+    this.st.on = true;
+    this.resetBuffers();
+    this.updateGates();
+  }
+
+  /**
+   * Ends a capture: returns the records (those `keep` accepts, at most
+   * MAX_RECORDING_EVENTS) and restores the configuration and buffers from
+   * before beginCapture (recordings made meanwhile are kept).
+   */
+  endCapture(keep?: (e: CapturedEvent) => boolean): { events: CapturedEvent[]; comms: [number, string][]; truncated: number } {
+    const saved = this.captureSaved;
+    const out = this.captureBuffers(keep);
+    if (saved) {
+      const recs = this.st.recordings;
+      const next = this.st.nextRecordingId;
+      this.captureSaved = undefined;
+      this.setState(saved);
+      this.st.recordings = recs;
+      this.st.nextRecordingId = next;
+    }
+    return out;
+  }
+
+  /** The current buffers as records (trace-cmd extract), oldest first. */
+  captureBuffers(keep?: (e: CapturedEvent) => boolean): { events: CapturedEvent[]; comms: [number, string][]; truncated: number } {
+    const events: CapturedEvent[] = [];
+    let truncated = 0;
+    const pids = new Set<number>();
+    for (const e of this.entriesSorted()) {
+      const c = this.toCaptured(e);
+      if (keep && !keep(c)) continue;
+      if (events.length >= MAX_RECORDING_EVENTS) {
+        truncated++;
+        continue;
+      }
+      events.push(c);
+      pids.add(c.pid);
+    }
+    const comms: [number, string][] = [...pids].filter((p) => p !== 0).map((p) => [p, this.commOf(p)]);
+    return { events, comms, truncated };
+  }
+
+  private evSystems?: Map<string, string>;
+
+  private toCaptured(e: TraceEntry): CapturedEvent {
+    const base = { ts: e.t, cpu: e.c, pid: e.p, flags: e.f, system: 'ftrace' };
+    switch (e.k) {
+      case 'fn':
+        return { ...base, name: 'function', fn: e.a, parent: e.b };
+      case 'st':
+        return { ...base, name: 'kernel_stack', stack: e.st ?? [] };
+      case 'ge':
+        return { ...base, name: 'funcgraph_entry', fn: e.a, depth: e.d ?? 0 };
+      case 'gr':
+        return { ...base, name: 'funcgraph_exit', fn: e.a, depth: e.d ?? 0, dur: e.t - (e.x ?? e.t) };
+      default: {
+        const sc = /^sys_(\w+)(\(| -> )/.exec(e.a);
+        if (sc) {
+          const name = `sys_${sc[2] === '(' ? 'enter' : 'exit'}_${sc[1]}`;
+          return { ...base, system: 'syscalls', name, info: syscallInfo(name, e.a) };
+        }
+        if (e.a.startsWith('tracing_mark_write: ')) return { ...base, name: 'print', info: e.a };
+        const i = e.a.indexOf(': ');
+        const name = i >= 0 ? e.a.slice(0, i) : e.a;
+        if (!this.evSystems) {
+          this.evSystems = new Map();
+          for (const ev of staticEvents()) if (!this.evSystems.has(ev.name)) this.evSystems.set(ev.name, ev.system);
+        }
+        const probe = this.st.probes.find((p) => p.def.event === name);
+        const system = probe ? probe.def.group : (this.evSystems.get(name) ?? 'ftrace');
+        return { ...base, system, name, info: i >= 0 ? e.a.slice(i + 2) : '' };
+      }
+    }
+  }
+
+  /** Stores a recording (the oldest go beyond MAX_RECORDINGS); renders its report. */
+  addRecording(r: { kind: string; command: string; tracer: string; events: CapturedEvent[]; comms: [number, string][]; truncated?: number }): Recording {
+    const id = this.st.nextRecordingId ?? 1;
+    this.st.nextRecordingId = id + 1;
+    const rec: Recording = {
+      id,
+      kind: r.kind,
+      created: this.k.now,
+      command: r.command,
+      tracer: r.tracer,
+      count: r.events.length,
+      truncated: r.truncated ?? 0,
+      cpus: this.k.config.cpus,
+      comms: r.comms,
+      events: r.events,
+      report: '',
+    };
+    const list = (this.st.recordings ??= []);
+    list.push(rec);
+    while (list.length > MAX_RECORDINGS) list.shift();
+    return { ...rec, report: renderReport(rec) };
+  }
+
+  /** The recordings kept on this machine (oldest first), without their data. */
+  recordings(): RecordingMeta[] {
+    return (this.st.recordings ?? []).map((r) => ({ id: r.id, kind: r.kind, created: r.created, command: r.command, tracer: r.tracer, count: r.count, truncated: r.truncated }));
+  }
+
+  /** One recording with its records and report. */
+  recording(id: number): Recording | undefined {
+    const r = this.st.recordings?.find((x) => x.id === id);
+    return r ? { ...r, report: renderReport(r) } : undefined;
+  }
+
+  deleteRecording(id: number): boolean {
+    const l = this.st.recordings ?? [];
+    const i = l.findIndex((r) => r.id === id);
+    if (i < 0) return false;
+    l.splice(i, 1);
+    return true;
+  }
+
+  /**
+   * Records around `run` (which makes the machine do something, e.g. runs a
+   * command in a shell synchronously): beginCapture(opts), run(), endCapture,
+   * and stores the result as a recording.
+   */
+  recordAround(opts: CaptureOpts, meta: { kind: string; command: string; keep?: (e: CapturedEvent) => boolean }, run: () => void): Recording {
+    this.beginCapture(opts);
+    let cap: ReturnType<Trace['endCapture']>;
+    try {
+      run();
+    } finally {
+      cap = this.endCapture(meta.keep);
+    }
+    return this.addRecording({ kind: meta.kind, command: meta.command, tracer: opts.tracer ?? 'nop', ...cap });
+  }
+
   // ------------------------------------------------------------------ snapshot
 
   /** Swaps the main buffer with the snapshot buffer (allocating it), like `echo 1 > snapshot`. */
@@ -1378,6 +1964,15 @@ export class Trace {
    * numbers at or after fromSeq that were overwritten or consumed already.
    */
   subscribe(fromSeq: number | undefined, cb: (line: TraceLine) => void): TraceSubscription {
+    return this.subscribeEntries(fromSeq, (e) => cb({ seq: e.s, text: this.renderLive(e) }));
+  }
+
+  /** Live trace records as typed JSON (the `events` stream): same numbering and backlog as subscribe(). */
+  subscribeEvents(fromSeq: number | undefined, cb: (ev: TraceEventJson) => void): TraceSubscription {
+    return this.subscribeEntries(fromSeq, (e) => cb(this.eventJson(e)));
+  }
+
+  private subscribeEntries(fromSeq: number | undefined, cb: (e: TraceEntry) => void): TraceSubscription {
     const from = fromSeq ?? this.st.seq;
     const backlog = this.st.cpus
       .flatMap((b) => b.pages.flat())
@@ -1385,10 +1980,122 @@ export class Trace {
       .sort((a, b) => a.s - b.s);
     const missed = Math.max(0, this.st.seq - from - backlog.length);
     const startSeq = backlog.length ? backlog[0].s : this.st.seq;
-    for (const e of backlog) cb({ seq: e.s, text: this.renderLive(e) });
+    for (const e of backlog) cb(e);
     this.subs.add(cb);
     return { startSeq, missed, close: () => void this.subs.delete(cb) };
   }
+
+  /** One ring-buffer record as typed JSON: what a frontend plots. */
+  eventJson(e: TraceEntry): TraceEventJson {
+    const base = { seq: e.s, ts: e.t, cpu: e.c, pid: e.p, comm: this.commOf(e.p), flags: e.f };
+    switch (e.k) {
+      case 'fn':
+        return { ...base, type: 'function', function: e.a, parent: e.b };
+      case 'ge':
+        return { ...base, type: 'funcgraph_entry', function: e.a, depth: e.d };
+      case 'gr':
+        return { ...base, type: 'funcgraph_exit', function: e.a, depth: e.d, durationNs: e.x !== undefined ? e.t - e.x : undefined };
+      case 'st':
+        return { ...base, type: 'stack', stack: e.st ?? [] };
+      default: {
+        const m = /^([\w:.-]+): ?([\s\S]*)$/.exec(e.a);
+        const [system, name] = e.e ? e.e.split(':') : [undefined, m ? m[1] : 'print'];
+        const payload = e.e && m && m[1] === name ? m[2] : e.a;
+        const fields: Record<string, string | number> = {};
+        const num = (v: string): string | number => (/^-?\d+$/.test(v) && Math.abs(Number(v)) <= Number.MAX_SAFE_INTEGER ? Number(v) : v);
+        for (const f of payload.matchAll(/([A-Za-z_][\w.]*)=("[^"]*"|\[[^\]]*\]|\S+)/g)) fields[f[1]] = num(f[2].replace(/^"|"$/g, ''));
+        // syscall events print as sys_openat(dfd: ffffff9c, ...) and sys_openat -> 0x3: hex registers
+        const call = /^sys_\w+\(([^)]*)\)$/.exec(payload);
+        if (call) for (const f of call[1].matchAll(/(\w+): ([0-9a-f]+)/g)) fields[f[1]] = parseInt(f[2], 16) <= Number.MAX_SAFE_INTEGER ? parseInt(f[2], 16) : f[2];
+        const ret = /^sys_\w+ -> 0x([0-9a-f]+)$/.exec(payload);
+        if (ret) fields.ret = parseInt(ret[1], 16) <= Number.MAX_SAFE_INTEGER ? parseInt(ret[1], 16) : ret[1];
+        return { ...base, type: 'event', system, event: name, fields, text: e.a };
+      }
+    }
+  }
+
+}
+
+/** What an emission walk knows about the running task. */
+interface EmitCtx {
+  cpu: number;
+  pid: number;
+  tgid: number;
+  comm: string;
+  prio: number;
+  rec?: SyscallRecord;
+  /** functions entered, outermost first */
+  stack: string[];
+  /** allocations made so far (fake pointers) */
+  seq: number;
+  /** this call's [self, subtree] weights per node */
+  w?: Map<CallNode, [number, number]>;
+  /** irq-info flags of the emitted function records (hardirq context: "d.h1.") */
+  flags?: string;
+  /** the task died on the way (exit): nothing returns */
+  dead?: boolean;
+}
+
+const SYSCALL_WRAPPER_SET: ReadonlySet<string> = new Set(SYSCALL_WRAPPERS);
+/** Functions that return what the system call returns (bytes read, fd, child pid...): their kretprobe retval. */
+const RET_PASS: ReadonlySet<string> = new Set([
+  'ksys_read',
+  'ksys_write',
+  'vfs_read',
+  'vfs_write',
+  'seq_read',
+  'seq_read_iter',
+  'proc_reg_read_iter',
+  'kernfs_fop_read_iter',
+  'shmem_file_read_iter',
+  'generic_file_read_iter',
+  'filemap_read',
+  'pipe_read',
+  'tty_read',
+  'generic_file_write_iter',
+  'kernfs_fop_write_iter',
+  'pipe_write',
+  'tty_write',
+  'do_sys_openat2',
+  'close_fd',
+  'kernel_clone',
+  'kernel_wait4',
+  'hrtimer_nanosleep',
+  'ksys_mmap_pgoff',
+  'vm_mmap_pgoff',
+  'do_mmap',
+]);
+/** the local timer's period (CONFIG_HZ=250) */
+const TICK_NS = 4_000_000;
+
+/** Index of the path argument of syscalls that take one. */
+const PATH_ARG: Record<string, number> = { openat: 1, execve: 0, newfstatat: 1, unlinkat: 1, mkdirat: 1, chdir: 0, open: 0, stat: 0, access: 0 };
+
+/**
+ * The callers of the innermost frame of `stack` (outermost first), innermost
+ * first as a stack trace shows them: __x64_sys_X tail-calls ksys_X, so its
+ * frame is gone.
+ */
+function callers(stack: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = stack.length - 2; i >= 0; i--) {
+    const f = stack[i];
+    const inner = stack[i + 1];
+    if (f.startsWith('__x64_sys_') && inner === `ksys_${f.slice(10)}`) continue;
+    out.push(f);
+  }
+  return out;
+}
+
+/** A register value as the u64 the kernel sees (non-finite values read as 0). */
+function u64(x: number): bigint {
+  return Number.isFinite(x) ? BigInt.asUintN(64, BigInt(Math.trunc(x))) : 0n;
+}
+
+/** A stable made-up kernel pointer (ffff888...) for `pid` and `what`. */
+function fakePtr(pid: number, what: string): bigint {
+  const h = hash(`${pid}:${what}`);
+  return 0xffff888000000000n + BigInt((h & 0x3ffffff) * 64);
 }
 
 function emptyBuffer(oldest: number): CpuBuffer {

@@ -4,11 +4,13 @@ import { LINUX_BANNER, PAGE_SIZE } from '../../types';
 import { padL } from '../../util/format';
 import { type DirNode, type DirTable, type FsCtx, pdir, pfile, plink } from '../vnode';
 import { mmProcEntries } from '../../mm/procfs';
+import { withLabProcFiles } from '../../modules/lab-fs';
 import { modulesProcEntries } from '../../modules/views';
 import { printkProcEntries } from '../../printk/procfs';
 import { procRootWithPids, schedProcEntries } from '../../sched/procfs';
 import { sysctlProcEntries } from '../../sysctl/procfs';
 import { staticProcEntries } from './static';
+import { faultsProcEntries } from '../../faults/procfs';
 
 /**
  * procfs: a table of generators, name -> render(state), like the kernel's
@@ -42,8 +44,9 @@ export function buildProcfs(k: Kernel): DirNode {
     ...printkProcEntries(k),
     ...sysctlProcEntries(k),
     ...modulesProcEntries(k),
+    ...faultsProcEntries(k),
   };
-  return procRootWithPids(k, pdir(table));
+  return procRootWithPids(k, withLabProcFiles(k, pdir(table)));
 }
 
 /** LOAD_INT/LOAD_FRAC of a FIXED_1 (2048) fixed-point load value. */

@@ -5,6 +5,7 @@
  * mounts, partitions, diskstats, devices, kallsyms, crypto, cgroups,
  * execdomains, misc, iomem, ioports, dma, key-users, locks).
  */
+import { renderModuleKallsyms } from '../../modules/views';
 import type { Kernel } from '../../kernel';
 import { KERNEL_CMDLINE } from '../../printk/boot-log';
 import { memoryLayout } from '../../printk/boot-layout';
@@ -171,6 +172,7 @@ export function renderKallsyms(k: Kernel, ctx: FsCtx): string {
     prev = name;
     parts.push(`${show ? (base + BigInt(off)).toString(16) : zero} ${symType(name)} ${name}\n`);
   }
+  if (k.modules?.list().length) parts.push(renderModuleKallsyms(k, show));
   return parts.join('');
 }
 

@@ -15,6 +15,7 @@ import { type DevEntry, deviceDir, deviceEntries } from './devtree';
 import { type KTable, attr, kdir, link, powerDir, rel, uevent, val, wattr } from './kernfs';
 import { kernelDir } from './kernel-dir';
 import { moduleDir } from './module';
+import { withLabSysFiles } from '../../modules/lab-fs';
 
 /** The PCI functions of the QEMU i440fx machine: [slot, vendor, device, class, subsystem device, driver]. */
 function pciFunctions(k: Kernel): [string, string, string, string, string, string | undefined][] {
@@ -362,7 +363,7 @@ function powerRoot(k: Kernel): DirNode {
 /** sysfs of a machine; also registers the cgroup2 filesystem (mounted on /sys/fs/cgroup). */
 export function buildSysfs(k: Kernel): DirNode {
   k.registerPseudoFs('cgroup2', cgroup2Root(k));
-  return kdir({
+  const root = kdir({
     block: () => blockDir(k),
     bus: () => busDir(k),
     class: () => classDir(k),
@@ -375,4 +376,5 @@ export function buildSysfs(k: Kernel): DirNode {
     module: () => moduleDir(k),
     power: () => powerRoot(k),
   });
+  return withLabSysFiles(k, root);
 }

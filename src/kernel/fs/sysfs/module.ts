@@ -56,6 +56,49 @@ const BUILTIN_PARAMS: Record<string, string> = {
   'keyboard.brl_nbchords': '1',
 };
 
+/**
+ * module_param() permissions of built-in parameters that are not 0644 (the
+ * common S_IRUGO | S_IWUSR): read-only ones reject writes with EACCES, like
+ * kernfs does for an attribute without a store method.
+ */
+const BUILTIN_PERMS: Record<string, number> = {
+  '8250.probe_rsa': 0o444,
+  'workqueue.power_efficient': 0o444,
+  'workqueue.disable_numa': 0o444,
+  'ipv6.disable': 0o444,
+  'ipv6.disable_ipv6': 0o444,
+  'ipv6.autoconf': 0o444,
+  'cpuidle.off': 0o444,
+  'cpuidle.governor': 0o444,
+  'cpufreq.off': 0o444,
+  'cpufreq.default_governor': 0o444,
+  'apparmor.enabled': 0o444,
+  'apparmor.paranoid_load': 0o444,
+  'apparmor.debug': 0o600,
+  'apparmor.audit_header': 0o600,
+  'apparmor.lock_policy': 0o600,
+  'apparmor.logsyscall': 0o600,
+  'apparmor.path_max': 0o600,
+  'apparmor.hash_policy': 0o600,
+  'apparmor.export_binary': 0o600,
+  'apparmor.rawdata_compression_level': 0o600,
+  'intel_idle.max_cstate': 0o444,
+  'intel_idle.no_acpi': 0o444,
+  'intel_idle.use_acpi': 0o444,
+  'intel_idle.states_off': 0o444,
+  'intel_idle.preferred_cstates': 0o444,
+  'secretmem.enable': 0o400,
+  'memory_hotplug.memmap_on_memory': 0o444,
+  'spurious.noirqdebug': 0o444,
+  'srcutree.convert_to_big': 0o444,
+  'srcutree.exp_holdoff': 0o444,
+  'srcutree.counter_wrap_check': 0o444,
+  'srcutree.big_cpu_lim': 0o444,
+  'srcutree.small_contention_lim': 0o444,
+  'processor.nocst': 0o444,
+  'cryptomgr.panic_on_fail': 0o444,
+};
+
 function paramValue(k: Kernel, mod: string, name: string, type: string): string {
   const set = k.devices.attr(`module/${mod}/parameters/${name}`);
   if (set !== undefined) return set;
@@ -86,9 +129,10 @@ function builtinDir(k: Kernel, m: BuiltinModule): DirNode {
   if (m.params.length) {
     const p: KTable = {};
     for (const [name, type] of m.params) {
+      const mode = BUILTIN_PERMS[`${m.name}.${name}`] ?? 0o644;
       p[name] = attr(() => `${paramValue(k, m.name, name, type)}\n`, {
-        mode: 0o644,
-        write: (data) => k.devices.setAttr(`module/${m.name}/parameters/${name}`, parseParam(type, data)),
+        mode,
+        write: mode & 0o200 ? (data) => k.devices.setAttr(`module/${m.name}/parameters/${name}`, parseParam(type, data)) : undefined,
       });
     }
     t.parameters = kdir(p);

@@ -1,4 +1,5 @@
 import { KernelError } from '../../errors';
+import type { Kernel } from '../../kernel';
 import type { StatInfo } from '../../shell/host';
 import type { ToolCtx } from '../types';
 import { CLASSES } from '../../shell/pattern';
@@ -424,4 +425,12 @@ export const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 export function pad2(n: number): string {
   return String(n).padStart(2, '0');
+}
+
+/**
+ * The kernel a tool runs on, for tools that are front ends of kernel
+ * interfaces (kmod, dmesg, tracing): the machine's shell host carries it.
+ */
+export function kernelOf(ctx: ToolCtx): Kernel | undefined {
+  return (ctx.host as { k?: Kernel }).k;
 }

@@ -1,0 +1,2 @@
+export * from './nr';
+export * from './syscalls';
