@@ -96,13 +96,23 @@ export const STRERROR: Record<ErrnoName, string> = {
   EHOSTDOWN: 'Host is down',
 };
 
+/**
+ * A system call's failure: an errno and its message. These are results, not
+ * bugs (a PATH search fails with ENOENT several times per command), so they
+ * are made without a stack trace: capturing one cost more than the lookup.
+ */
 export class KernelError extends Error {
   readonly errno: number;
-  constructor(
-    readonly code: ErrnoName,
-    message?: string,
-  ) {
-    super(message ?? STRERROR[code]);
+  readonly code: ErrnoName;
+  constructor(code: ErrnoName, message?: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message ?? STRERROR[code]);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    this.code = code;
     this.name = 'KernelError';
     this.errno = ERRNO[code];
   }

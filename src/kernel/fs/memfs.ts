@@ -69,9 +69,19 @@ export class MemFs {
     return this.s.bytes;
   }
 
+  /** inodes in use (counted once per change, not per read: the mm reads it on every fork) */
   get inodeCount(): number {
-    return Object.keys(this.s.inodes).length;
+    if (this.countAt !== this.s.nextIno + this.deletes) {
+      this.count = Object.keys(this.s.inodes).length;
+      this.countAt = this.s.nextIno + this.deletes;
+    }
+    return this.count;
   }
+
+  private count = 0;
+  private countAt = -1;
+  /** inodes deleted so far (with nextIno: a version of the inode set) */
+  private deletes = 0;
 
   root(): DirNode {
     return this.node(this.s.rootIno) as DirNode;
@@ -81,9 +91,15 @@ export class MemFs {
     return structuredCloneJson(this.s);
   }
 
+  /** One inode, read-only (stat's mtime and nlink); undefined when it does not exist. */
+  inode(ino: number): Readonly<MemInode> | undefined {
+    return this.s.inodes[ino];
+  }
+
   setState(s: MemFsState): void {
     this.s = structuredCloneJson(s);
     this.nodes.clear();
+    this.countAt = -1;
   }
 
   /** Host-side helpers used while building the initial tree. */
@@ -239,6 +255,7 @@ export class MemFs {
           fs.s.bytes -= child.data?.length ?? 0;
           delete dir.entries![name];
           delete fs.s.inodes[c];
+          fs.deletes++;
           fs.nodes.delete(c);
           dir.mtimeNs = fs.now();
         },
@@ -252,6 +269,7 @@ export class MemFs {
           if (Object.keys(child.entries ?? {}).length > 0) throw new KernelError('ENOTEMPTY');
           delete dir.entries![name];
           delete fs.s.inodes[c];
+          fs.deletes++;
           fs.nodes.delete(c);
           dir.nlink--;
           dir.mtimeNs = fs.now();
@@ -270,6 +288,7 @@ export class MemFs {
             if (ex.type === 'dir') throw new KernelError('EISDIR');
             fs.s.bytes -= ex.data?.length ?? 0;
             delete fs.s.inodes[existing];
+            fs.deletes++;
             fs.nodes.delete(existing);
           }
           delete dir.entries![name];

@@ -27,6 +27,8 @@ const OPS = ['<<=', '>>=', '**', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||',
 const wrap = (v: bigint): bigint => BigInt.asIntN(64, v);
 
 const MAX_RECURSION = 64;
+/** parentheses and unary operators one expression may nest */
+const MAX_NESTING = 256;
 
 export function evalArith(text: string, vars: ArithVars, depth = 0): bigint {
   return new ArithParser(text, vars, depth).run();
@@ -272,7 +274,27 @@ class ArithParser {
     return base;
   }
 
+  /** nesting of parentheses and unary operators, bounded so no expression can exhaust the stack */
+  private nest = 0;
+
+  private deeper(pos: number): void {
+    if (++this.nest > MAX_NESTING) this.fail(`expression nesting too deep (limit ${MAX_NESTING})`, pos);
+  }
+
   private unary(ev: boolean): bigint {
+    const t = this.toks[this.k];
+    if (t.t === 'op' && (t.op === '-' || t.op === '+' || t.op === '!' || t.op === '~')) {
+      this.deeper(t.pos);
+      try {
+        return this.unaryOp(t.op, ev);
+      } finally {
+        this.nest--;
+      }
+    }
+    return this.unaryOp(undefined, ev);
+  }
+
+  private unaryOp(_op: string | undefined, ev: boolean): bigint {
     const t = this.toks[this.k];
     if (t.t === 'op') {
       switch (t.op) {
@@ -324,7 +346,9 @@ class ArithParser {
     }
     if (t.t === 'op' && t.op === '(') {
       this.k++;
+      this.deeper(t.pos);
       const v = this.comma(ev);
+      this.nest--;
       if (this.peekOp() !== ')') this.fail("missing `)'", this.toks[this.k].pos);
       this.k++;
       return v;

@@ -176,8 +176,6 @@ export class KernelShellHost implements ShellHost {
    * the tasks themselves are in k.sched's state).
    */
   private readonly own = new Set<number>();
-  /** memfs inode tables read for stat (mtime, nlink), keyed by memfs id */
-  private inodeCache = new Map<string, { key: string; inodes: Record<number, MemInode> }>();
 
   constructor(
     readonly k: Kernel,
@@ -420,23 +418,12 @@ export class KernelShellHost implements ShellHost {
    * (mtime, nlink). Hook wanted: an optional stat() on vnodes would make
    * this read unnecessary.
    */
-  private memInode(mount: Mount, ino: number): MemInode | undefined {
+  private memInode(mount: Mount, ino: number): Readonly<MemInode> | undefined {
     for (const id of MEMFS_IDS) {
       const fs: MemFs | undefined = this.k.memFs(id);
-      if (!fs || fs.root() !== mount.root) continue;
-      const key = `${this.k.now}:${fs.usedBytes}:${fs.inodeCount}`;
-      let c = this.inodeCache.get(id);
-      if (!c || c.key !== key) {
-        c = { key, inodes: fs.getState().inodes };
-        this.inodeCache.set(id, c);
-      }
-      return c.inodes[ino];
+      if (fs && fs.root() === mount.root) return fs.inode(ino);
     }
     return undefined;
-  }
-
-  private dirty(): void {
-    this.inodeCache.clear();
   }
 
   readFile(pid: number, path: string, cwd: string): string {
@@ -448,7 +435,6 @@ export class KernelShellHost implements ShellHost {
   }
 
   writeFile(pid: number, path: string, cwd: string, data: string, opts: { append?: boolean; create?: boolean; mode?: number } = {}): void {
-    this.dirty();
     this.sys.writeFile(this.caller(pid), path, cwd, data, opts);
   }
 
@@ -468,27 +454,22 @@ export class KernelShellHost implements ShellHost {
   }
 
   mkdir(pid: number, path: string, cwd: string, mode = 0o755): void {
-    this.dirty();
     this.sys.mkdir(this.caller(pid), path, cwd, mode);
   }
 
   rmdir(pid: number, path: string, cwd: string): void {
-    this.dirty();
     this.sys.rmdir(this.caller(pid), path, cwd);
   }
 
   unlink(pid: number, path: string, cwd: string): void {
-    this.dirty();
     this.sys.unlink(this.caller(pid), path, cwd);
   }
 
   rename(pid: number, from: string, to: string, cwd: string): void {
-    this.dirty();
     this.sys.rename(this.caller(pid), from, to, cwd);
   }
 
   symlink(pid: number, target: string, path: string, cwd: string): void {
-    this.dirty();
     this.sys.symlink(this.caller(pid), target, path, cwd);
   }
 
@@ -505,7 +486,6 @@ export class KernelShellHost implements ShellHost {
   }
 
   touch(pid: number, path: string, cwd: string): void {
-    this.dirty();
     this.sys.touch(this.caller(pid), path, cwd);
   }
 }

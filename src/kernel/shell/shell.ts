@@ -85,6 +85,8 @@ export interface ShellOptions {
   /** initial environment (exported); defaults to a root login environment */
   env?: Record<string, string>;
   cwd?: string;
+  /** an existing shell process to take over (restoring a terminal) instead of starting one */
+  pid?: number;
 }
 
 export interface Var {
@@ -305,7 +307,11 @@ export class Shell {
     this.mode = opts.mode ?? 'c';
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const interactive = this.mode === 'interactive';
-    const pid = this.host.spawn({ argv: ['bash'], env: {}, cwd: opts.cwd ?? '/root', ppid: 1, session: true });
+    let pid: number;
+    if (opts.pid !== undefined) {
+      pid = opts.pid;
+      this.host.adopt(pid);
+    } else pid = this.host.spawn({ argv: ['bash'], env: {}, cwd: opts.cwd ?? '/root', ppid: 1, session: true });
     const run = new Run(this, this.limits, true);
     this.env = {
       vars: new Map(),

@@ -176,6 +176,7 @@ export interface TerminalState {
   id: string;
   cols: number;
   rows: number;
+  pts?: number;
   shell: ShellState;
   tty: TtyState;
   nextSeq: number;
@@ -189,6 +190,8 @@ export class Terminal {
   readonly tty: Tty;
   cols: number;
   rows: number;
+  /** its pseudo-terminal: /dev/pts/N */
+  readonly pts: number;
   private nextSeq = 1;
   private backlog: TerminalOutput[] = [];
   private backlogChars = 0;
@@ -199,13 +202,15 @@ export class Terminal {
     readonly id: string,
     k: Kernel,
     tools: ToolTable,
-    opts: { cols: number; rows: number; manual: boolean; state?: TerminalState },
+    opts: { cols: number; rows: number; manual: boolean; pts: number; state?: TerminalState },
   ) {
     this.cols = opts.cols;
     this.rows = opts.rows;
-    const host = new KernelShellHost(k, { clock: opts.manual ? 'manual' : 'realtime' });
+    this.pts = opts.state?.pts ?? opts.pts;
+    const host = new KernelShellHost(k, { clock: opts.manual ? 'manual' : 'realtime', tty: `pts/${this.pts}` });
     const env = { ...DEFAULT_ENV, COLUMNS: String(opts.cols), LINES: String(opts.rows) };
-    this.shell = new Shell({ host, tools, mode: 'interactive', cwd: '/root', env });
+    // a restored terminal takes over its shell process (in the kernel state) rather than starting one
+    this.shell = new Shell({ host, tools, mode: 'interactive', cwd: '/root', env, pid: opts.state?.shell.pid });
     this.tty = new Tty(this.shell);
     if (opts.state) {
       const s = opts.state;
@@ -229,6 +234,7 @@ export class Terminal {
       id: this.id,
       cols: this.cols,
       rows: this.rows,
+      pts: this.pts,
       shell: this.shell.getState(),
       tty: this.tty.getState(),
       nextSeq: this.nextSeq,
@@ -334,7 +340,10 @@ export class Userspace {
     const open = [...this.terminals.values()].filter((t) => !t.closed).length;
     if (open >= MAX_TERMINALS) throw new KernelError('EAGAIN', `a machine keeps at most ${MAX_TERMINALS} terminals open`);
     for (const [tid, t] of this.terminals) if (t.closed) this.terminals.delete(tid);
-    const t = new Terminal(id, this.k, this.tools(), { cols, rows, manual });
+    const used = new Set([...this.terminals.values()].map((x) => x.pts));
+    let pts = 0;
+    while (used.has(pts)) pts++;
+    const t = new Terminal(id, this.k, this.tools(), { cols, rows, manual, pts });
     this.terminals.set(id, t);
     return t;
   }
@@ -357,6 +366,6 @@ export class Userspace {
 
   setState(terms: TerminalState[] | undefined, manual: boolean): void {
     this.terminals.clear();
-    for (const s of terms ?? []) this.terminals.set(s.id, new Terminal(s.id, this.k, this.tools(), { cols: s.cols, rows: s.rows, manual, state: s }));
+    for (const s of terms ?? []) this.terminals.set(s.id, new Terminal(s.id, this.k, this.tools(), { cols: s.cols, rows: s.rows, manual, pts: s.pts ?? 0, state: s }));
   }
 }
