@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import { auth, connect, emitAck, newTenant, startServer, type TestServer } from './helpers';
+import { auth, emitAck, useServer } from './helpers';
 
 interface Screen {
   text: () => string;
@@ -44,23 +44,10 @@ function recorder(socket: Socket): (terminalId: string) => Screen {
 }
 
 describe('exec and terminals (e2e)', () => {
-  let s: TestServer;
-  let a: { id: string; key: string };
-  let b: { id: string; key: string };
-  const sockets: Socket[] = [];
-  beforeAll(async () => {
-    s = await startServer();
-    a = await newTenant(s, 'exec-a');
-    b = await newTenant(s, 'exec-b');
-  });
-  afterAll(async () => {
-    sockets.forEach((x) => x.close());
-    await s.close();
-    await s.db.drop();
-  });
+  const t = useServer('exec');
   const session = async (body: Record<string, unknown> = {}): Promise<string> =>
-    (await s.http.post('/v1/sessions').set(...auth(a.key)).send({ hostname: 'lab', ...body }).expect(201)).body.id as string;
-  const exec = (sid: string, body: Record<string, unknown>, key = a.key) => s.http.post(`/v1/sessions/${sid}/exec`).set(...auth(key)).send(body);
+    (await t.s.http.post('/v1/sessions').set(...auth(t.a.key)).send({ hostname: 'lab', ...body }).expect(201)).body.id as string;
+  const exec = (sid: string, body: Record<string, unknown>, key = t.a.key) => t.s.http.post(`/v1/sessions/${sid}/exec`).set(...auth(key)).send(body);
 
   it('runs a pipeline and answers with output, exit code, pid and timing; the REST view agrees', async () => {
     const sid = await session();
@@ -70,14 +57,14 @@ describe('exec and terminals (e2e)', () => {
     expect(r.pid).toBeGreaterThan(1);
     expect(Date.parse(r.startedAt)).not.toBeNaN();
     expect(r.durationNs).toBeGreaterThan(0);
-    const meminfo = (await s.http.get(`/v1/sessions/${sid}/proc/meminfo`).set(...auth(a.key)).expect(200)).text;
+    const meminfo = (await t.s.http.get(`/v1/sessions/${sid}/proc/meminfo`).set(...auth(t.a.key)).expect(200)).text;
     expect(meminfo.split('\n')[0] + '\n').toBe(r.stdout);
   });
 
   it('makes writes durable: a sysctl set with echo is what /proc shows afterwards', async () => {
     const sid = await session();
     expect((await exec(sid, { command: 'echo 33 > /proc/sys/vm/swappiness && sysctl -n vm.swappiness || cat /proc/sys/vm/swappiness' }).expect(200)).body.stdout).toBe('33\n');
-    expect((await s.http.get(`/v1/sessions/${sid}/proc/sys/vm/swappiness`).set(...auth(a.key)).expect(200)).text).toBe('33\n');
+    expect((await t.s.http.get(`/v1/sessions/${sid}/proc/sys/vm/swappiness`).set(...auth(t.a.key)).expect(200)).text).toBe('33\n');
   });
 
   it('reports bash exit codes: 127 not found, 126 not executable, 124 timed out', async () => {
@@ -117,7 +104,7 @@ describe('exec and terminals (e2e)', () => {
     const arith = (await exec(sid, { command: '('.repeat(5000) + '1' + ')'.repeat(5000) }).expect(200)).body;
     expect(arith.exitCode).toBe(1);
     expect(arith.stderr).toMatch(/expression nesting too deep/);
-    await exec(sid, { command: 'true' }, b.key).expect(404);
+    await exec(sid, { command: 'true' }, t.b.key).expect(404);
   });
 
   it('ends a fork bomb inside the machine and keeps it usable', async () => {
@@ -132,8 +119,7 @@ describe('exec and terminals (e2e)', () => {
 
   it('opens an interactive terminal: prompt, echo, output, Ctrl-C of a running loop, exit', async () => {
     const sid = await session();
-    const c = await connect(s, a.key);
-    sockets.push(c);
+    const c = await t.socket(t.a.key);
     const rec = recorder(c);
     const ack = await emitAck<{ ok: boolean; terminalId: string; startSeq: number }>(c, 'subscribe', { sessionId: sid, stream: 'terminal', cols: 100, rows: 30 });
     expect(ack).toMatchObject({ ok: true, stream: 'terminal', sessionId: sid });
@@ -153,8 +139,7 @@ describe('exec and terminals (e2e)', () => {
 
   it('re-attaches to a terminal from another socket and resumes output by seq; other tenants cannot', async () => {
     const sid = await session();
-    const c = await connect(s, a.key);
-    sockets.push(c);
+    const c = await t.socket(t.a.key);
     const rec = recorder(c);
     const ack = await emitAck<{ terminalId: string }>(c, 'subscribe', { sessionId: sid, stream: 'terminal' });
     const scr = rec(ack.terminalId);
@@ -162,14 +147,12 @@ describe('exec and terminals (e2e)', () => {
     await emitAck(c, 'stdin', { sessionId: sid, terminalId: ack.terminalId, data: 'cd /tmp; echo one\r' });
     await scr.waitFor(/one\r\nroot@lab:\/tmp# $/);
     c.close();
-    const c2 = await connect(s, a.key);
-    sockets.push(c2);
+    const c2 = await t.socket(t.a.key);
     const scr2 = recorder(c2)(ack.terminalId);
     const re = await emitAck(c2, 'subscribe', { sessionId: sid, stream: 'terminal', terminalId: ack.terminalId, fromSeq: 1 });
     expect(re).toMatchObject({ ok: true, terminalId: ack.terminalId, startSeq: 1, missed: 0 });
     await scr2.waitFor(/one\r\nroot@lab:\/tmp# $/);
-    const intruder = await connect(s, b.key);
-    sockets.push(intruder);
+    const intruder = await t.socket(t.b.key);
     expect(await emitAck(intruder, 'stdin', { sessionId: sid, terminalId: ack.terminalId, data: 'rm -rf /\r' })).toMatchObject({ ok: false, error: { statusCode: 404 } });
     expect(await emitAck(intruder, 'subscribe', { sessionId: sid, stream: 'terminal', terminalId: ack.terminalId })).toMatchObject({ ok: false, error: { statusCode: 404 } });
     expect(await emitAck(c2, 'stdin', { sessionId: sid, terminalId: '00000000-0000-4000-8000-000000000000', data: 'x' })).toMatchObject({ ok: false, error: { statusCode: 404 } });

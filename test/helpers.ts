@@ -128,3 +128,38 @@ export function collect(socket: Socket, n: number, timeoutMs = 5000): Promise<Re
     socket.on('event', on);
   });
 }
+
+export interface Suite {
+  s: TestServer;
+  /** two tenants: the owner of the sessions and an intruder */
+  a: { id: string; key: string };
+  b: { id: string; key: string };
+  /** a socket of tenant a (closed after the suite) */
+  socket(key?: string): Promise<Socket>;
+}
+
+/**
+ * The usual e2e fixture: a server on its own database and two tenants,
+ * started before the describe block's tests and torn down after them.
+ * Fields are filled in beforeAll: read them inside tests.
+ */
+export function useServer(prefix: string): Suite {
+  const sockets: Socket[] = [];
+  const suite = { sockets } as unknown as Suite & { sockets: Socket[] };
+  suite.socket = async (key?: string) => {
+    const x = await connect(suite.s, key ?? suite.a.key);
+    sockets.push(x);
+    return x;
+  };
+  beforeAll(async () => {
+    suite.s = await startServer();
+    suite.a = await newTenant(suite.s, `${prefix}-a`);
+    suite.b = await newTenant(suite.s, `${prefix}-b`);
+  });
+  afterAll(async () => {
+    sockets.forEach((x) => x.close());
+    await suite.s.close();
+    await suite.s.db.drop();
+  });
+  return suite;
+}

@@ -1,4 +1,4 @@
-import { auth, newTenant, startServer, type TestServer } from './helpers';
+import { auth, useServer } from './helpers';
 
 const manifest = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   name: 'labmod',
@@ -14,49 +14,38 @@ const manifest = (over: Record<string, unknown> = {}): Record<string, unknown> =
 });
 
 describe('lab modules (e2e)', () => {
-  let s: TestServer;
-  let a: { id: string; key: string };
-  let b: { id: string; key: string };
-  beforeAll(async () => {
-    s = await startServer();
-    a = await newTenant(s, 'lab-a');
-    b = await newTenant(s, 'lab-b');
-  });
-  afterAll(async () => {
-    await s.close();
-    await s.db.drop();
-  });
+  const t = useServer('lab');
 
   it('creates, lists, fetches, replaces and deletes a manifest, per tenant', async () => {
-    const created = (await s.http.post('/v1/lab-modules').set(...auth(a.key)).send(manifest()).expect(201)).body;
+    const created = (await t.s.http.post('/v1/lab-modules').set(...auth(t.a.key)).send(manifest()).expect(201)).body;
     expect(created).toMatchObject({ name: 'labmod', version: '1.0', manifest: { name: 'labmod', license: 'GPL', parameters: [{ name: 'debug', perm: 0o644 }] } });
-    await s.http.post('/v1/lab-modules').set(...auth(a.key)).send(manifest()).expect(409);
-    expect((await s.http.get('/v1/lab-modules').set(...auth(a.key)).expect(200)).body.map((m: { name: string }) => m.name)).toEqual(['labmod']);
-    expect((await s.http.get('/v1/lab-modules').set(...auth(b.key)).expect(200)).body).toEqual([]);
-    await s.http.get('/v1/lab-modules/labmod').set(...auth(b.key)).expect(404);
-    await s.http.delete('/v1/lab-modules/labmod').set(...auth(b.key)).expect(404);
-    const replaced = (await s.http.put('/v1/lab-modules/labmod').set(...auth(a.key)).send(manifest({ version: '1.1' })).expect(200)).body;
+    await t.s.http.post('/v1/lab-modules').set(...auth(t.a.key)).send(manifest()).expect(409);
+    expect((await t.s.http.get('/v1/lab-modules').set(...auth(t.a.key)).expect(200)).body.map((m: { name: string }) => m.name)).toEqual(['labmod']);
+    expect((await t.s.http.get('/v1/lab-modules').set(...auth(t.b.key)).expect(200)).body).toEqual([]);
+    await t.s.http.get('/v1/lab-modules/labmod').set(...auth(t.b.key)).expect(404);
+    await t.s.http.delete('/v1/lab-modules/labmod').set(...auth(t.b.key)).expect(404);
+    const replaced = (await t.s.http.put('/v1/lab-modules/labmod').set(...auth(t.a.key)).send(manifest({ version: '1.1' })).expect(200)).body;
     expect(replaced.version).toBe('1.1');
-    expect((await s.http.get('/v1/lab-modules/labmod').set(...auth(a.key)).expect(200)).body.manifest.version).toBe('1.1');
+    expect((await t.s.http.get('/v1/lab-modules/labmod').set(...auth(t.a.key)).expect(200)).body.manifest.version).toBe('1.1');
     // the same name is free for another tenant
-    await s.http.post('/v1/lab-modules').set(...auth(b.key)).send(manifest()).expect(201);
-    await s.http.delete('/v1/lab-modules/labmod').set(...auth(a.key)).expect(204);
-    await s.http.get('/v1/lab-modules/labmod').set(...auth(a.key)).expect(404);
-    expect((await s.http.get('/v1/lab-modules/labmod').set(...auth(b.key)).expect(200)).body.name).toBe('labmod');
+    await t.s.http.post('/v1/lab-modules').set(...auth(t.b.key)).send(manifest()).expect(201);
+    await t.s.http.delete('/v1/lab-modules/labmod').set(...auth(t.a.key)).expect(204);
+    await t.s.http.get('/v1/lab-modules/labmod').set(...auth(t.a.key)).expect(404);
+    expect((await t.s.http.get('/v1/lab-modules/labmod').set(...auth(t.b.key)).expect(200)).body.name).toBe('labmod');
   });
 
   it('rejects invalid manifests with 400 naming every problem', async () => {
     const r = (
-      await s.http
+      await t.s.http
         .post('/v1/lab-modules')
-        .set(...auth(a.key))
+        .set(...auth(t.a.key))
         .send(manifest({ name: '9bad', license: undefined, parameters: [{ name: 'x', type: 'float', default: '1' }], bogus: 1 }))
         .expect(400)
     ).body;
     expect(r.code).toBe('INVALID_MANIFEST');
     expect(r.details).toEqual(expect.arrayContaining([expect.stringMatching(/^bogus: unknown field/), expect.stringMatching(/^name: /), expect.stringMatching(/^license: required/), expect.stringMatching(/^parameters\[0\]\.type: /)]));
-    expect((await s.http.post('/v1/lab-modules').set(...auth(a.key)).send(manifest({ name: 'ext4' })).expect(400)).body.message).toMatch(/ext4/);
-    await s.http.put('/v1/lab-modules/other').set(...auth(a.key)).send(manifest()).expect(400);
-    await s.http.post('/v1/lab-modules').send(manifest()).expect(401);
+    expect((await t.s.http.post('/v1/lab-modules').set(...auth(t.a.key)).send(manifest({ name: 'ext4' })).expect(400)).body.message).toMatch(/ext4/);
+    await t.s.http.put('/v1/lab-modules/other').set(...auth(t.a.key)).send(manifest()).expect(400);
+    await t.s.http.post('/v1/lab-modules').send(manifest()).expect(401);
   });
 });

@@ -1,48 +1,34 @@
-import type { Socket } from 'socket.io-client';
-import { auth, connect, emitAck, newTenant, startServer, type TestServer } from './helpers';
+import { auth, emitAck, useServer } from './helpers';
 
 describe('tracing: trace-cmd, perf, recordings, events stream (e2e)', () => {
-  let s: TestServer;
-  let a: { id: string; key: string };
-  let b: { id: string; key: string };
-  const sockets: Socket[] = [];
-  beforeAll(async () => {
-    s = await startServer();
-    a = await newTenant(s, 'tr-a');
-    b = await newTenant(s, 'tr-b');
-  });
-  afterAll(async () => {
-    sockets.forEach((x) => x.close());
-    await s.close();
-    await s.db.drop();
-  });
-  const session = async (): Promise<string> => (await s.http.post('/v1/sessions').set(...auth(a.key)).send({ clock: 'manual' }).expect(201)).body.id as string;
+  const t = useServer('tr');
+  const session = async (): Promise<string> => (await t.s.http.post('/v1/sessions').set(...auth(t.a.key)).send({ clock: 'manual' }).expect(201)).body.id as string;
 
   it("records a command with the function tracer on vfs_read: the report shows that task's calls; the recording downloads", async () => {
     const sid = await session();
-    const r = (await s.http.post(`/v1/sessions/${sid}/trace-cmd/record`).set(...auth(a.key)).send({ plugin: 'function', functions: ['vfs_read'], command: 'cat /etc/hostname' }).expect(200)).body;
+    const r = (await t.s.http.post(`/v1/sessions/${sid}/trace-cmd/record`).set(...auth(t.a.key)).send({ plugin: 'function', functions: ['vfs_read'], command: 'cat /etc/hostname' }).expect(200)).body;
     expect(r.recordingId).toEqual(expect.any(Number));
     const lines = (r.report as string).split('\n').filter((l) => /vfs_read/.test(l));
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((l) => /^\s+cat-\d+\s+\[\d{3}\]\s+[\d.]+: function: +vfs_read/.test(l))).toBe(true);
-    const list = (await s.http.get(`/v1/sessions/${sid}/recordings`).set(...auth(a.key)).expect(200)).body;
+    const list = (await t.s.http.get(`/v1/sessions/${sid}/recordings`).set(...auth(t.a.key)).expect(200)).body;
     expect(list).toEqual([expect.objectContaining({ id: r.recordingId, kind: 'trace-cmd', command: 'cat /etc/hostname', tracer: 'function' })]);
-    const json = (await s.http.get(`/v1/sessions/${sid}/recordings/${r.recordingId}`).set(...auth(a.key)).expect(200)).body;
+    const json = (await t.s.http.get(`/v1/sessions/${sid}/recordings/${r.recordingId}`).set(...auth(t.a.key)).expect(200)).body;
     expect(json.events.filter((e: { fn?: string }) => e.fn === 'vfs_read').length).toBe(lines.length);
-    expect((await s.http.get(`/v1/sessions/${sid}/recordings/${r.recordingId}?format=text`).set(...auth(a.key)).expect(200)).text).toBe(r.report);
-    const raw = await s.http.get(`/v1/sessions/${sid}/recordings/${r.recordingId}?format=raw`).set(...auth(a.key)).buffer(true).expect(200);
+    expect((await t.s.http.get(`/v1/sessions/${sid}/recordings/${r.recordingId}?format=text`).set(...auth(t.a.key)).expect(200)).text).toBe(r.report);
+    const raw = await t.s.http.get(`/v1/sessions/${sid}/recordings/${r.recordingId}?format=raw`).set(...auth(t.a.key)).buffer(true).expect(200);
     expect(raw.headers['content-disposition']).toMatch(/trace-\d+\.dat/);
-    await s.http.get(`/v1/sessions/${sid}/recordings/999`).set(...auth(a.key)).expect(404);
-    await s.http.get(`/v1/sessions/${sid}/recordings`).set(...auth(b.key)).expect(404);
-    await s.http.post(`/v1/sessions/${sid}/trace-cmd/record`).set(...auth(a.key)).send({ plugin: 'function' }).expect(400);
-    await s.http.post(`/v1/sessions/${sid}/trace-cmd/record`).set(...auth(a.key)).send({ plugin: 'wakeup', command: 'true' }).expect(400);
+    await t.s.http.get(`/v1/sessions/${sid}/recordings/999`).set(...auth(t.a.key)).expect(404);
+    await t.s.http.get(`/v1/sessions/${sid}/recordings`).set(...auth(t.b.key)).expect(404);
+    await t.s.http.post(`/v1/sessions/${sid}/trace-cmd/record`).set(...auth(t.a.key)).send({ plugin: 'function' }).expect(400);
+    await t.s.http.post(`/v1/sessions/${sid}/trace-cmd/record`).set(...auth(t.a.key)).send({ plugin: 'wakeup', command: 'true' }).expect(400);
   });
 
   it('perf stat gives the text and the counters as JSON, deterministically', async () => {
     const run = async (): Promise<{ text: string; counters: Record<string, number | null>; exitCode: number }> => {
       // the same seed and the same inputs give the same machine
-      const sid = (await s.http.post('/v1/sessions').set(...auth(a.key)).send({ clock: 'manual', seed: 'perf-stat' }).expect(201)).body.id as string;
-      return (await s.http.post(`/v1/sessions/${sid}/perf/stat`).set(...auth(a.key)).send({ command: 'cat /proc/meminfo > /dev/null' }).expect(200)).body;
+      const sid = (await t.s.http.post('/v1/sessions').set(...auth(t.a.key)).send({ clock: 'manual', seed: 'perf-stat' }).expect(201)).body.id as string;
+      return (await t.s.http.post(`/v1/sessions/${sid}/perf/stat`).set(...auth(t.a.key)).send({ command: 'cat /proc/meminfo > /dev/null' }).expect(200)).body;
     };
     const one = await run();
     expect(one.exitCode).toBe(0);
@@ -56,21 +42,19 @@ describe('tracing: trace-cmd, perf, recordings, events stream (e2e)', () => {
 
   it('streams trace events as typed JSON, resumable by seq', async () => {
     const sid = await session();
-    await s.http.put(`/v1/sessions/${sid}/sys/kernel/tracing/events/syscalls/sys_enter_openat/enable`).set(...auth(a.key)).send('1').set('content-type', 'text/plain').expect(204);
-    const c = await connect(s, a.key);
-    sockets.push(c);
+    await t.s.http.put(`/v1/sessions/${sid}/sys/kernel/tracing/events/syscalls/sys_enter_openat/enable`).set(...auth(t.a.key)).send('1').set('content-type', 'text/plain').expect(204);
+    const c = await t.socket(t.a.key);
     const got: { seq: number; data: { type: string; event?: string; comm: string; fields?: Record<string, unknown> } }[] = [];
     c.on('event', (e: { stream: string; seq: number; data: { type: string; comm: string } }) => {
       if (e.stream === 'events') got.push(e as (typeof got)[number]);
     });
     expect(await emitAck(c, 'subscribe', { sessionId: sid, stream: 'events' })).toMatchObject({ ok: true });
-    await s.http.post(`/v1/sessions/${sid}/exec`).set(...auth(a.key)).send({ command: 'cat /etc/hostname' }).expect(200);
+    await t.s.http.post(`/v1/sessions/${sid}/exec`).set(...auth(t.a.key)).send({ command: 'cat /etc/hostname' }).expect(200);
     await new Promise((r) => setTimeout(r, 200));
     const opens = got.filter((e) => e.data.event === 'sys_enter_openat' && e.data.comm === 'cat');
     expect(opens.length).toBeGreaterThan(0);
     expect(opens[0].data).toMatchObject({ type: 'event', fields: expect.objectContaining({ dfd: expect.anything() }) });
-    const c2 = await connect(s, a.key);
-    sockets.push(c2);
+    const c2 = await t.socket(t.a.key);
     const again: { seq: number }[] = [];
     c2.on('event', (e: { stream: string; seq: number }) => e.stream === 'events' && again.push(e));
     expect(await emitAck(c2, 'subscribe', { sessionId: sid, stream: 'events', fromSeq: got[0].seq })).toMatchObject({ ok: true, startSeq: got[0].seq, missed: 0 });

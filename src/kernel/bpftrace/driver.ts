@@ -111,7 +111,8 @@ function stackOverflow(p: Program, types: Map<Expr, Ty>, probes: readonly Expand
   return null;
 }
 
-function periodOf(name: string): number | null {
+/** the period of an interval/profile probe, ns (null for other probes) */
+export function periodOf(name: string): number | null {
   const m = /^(interval|profile):(s|ms|us|hz):(\d+)$/.exec(name);
   if (!m) return null;
   const n = Number(m[3]);

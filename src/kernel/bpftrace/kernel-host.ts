@@ -10,7 +10,7 @@ import type { Kernel } from '../kernel';
 import { renderKallsyms } from '../fs/procfs/static';
 import { functionLines } from '../trace/data';
 import type { ProbeFiring, ProbeKind } from '../trace/probes';
-import { type BpftraceResult, type BpftraceSession, runBpftrace, listProbes } from './driver';
+import { type BpftraceResult, type BpftraceSession, listProbes, periodOf, runBpftrace } from './driver';
 import { type FiringContext, type Limits, type ProbeHost } from './runtime';
 import { type ExpandedProbe, matchWildcard, type TracepointField } from './semantic';
 
@@ -473,21 +473,6 @@ function timerCtx(k: Kernel, cpu: number, func: string): FiringContext {
   };
 }
 
-function periodNs(name: string): number | null {
-  const m = /^(interval|profile):(s|ms|us|hz):(\d+)$/.exec(name);
-  if (!m) return null;
-  const n = Number(m[3]);
-  switch (m[2]) {
-    case 's':
-      return n * 1e9;
-    case 'ms':
-      return n * 1e6;
-    case 'us':
-      return n * 1e3;
-    default:
-      return Math.max(1, Math.round(1e9 / n));
-  }
-}
 
 /**
  * One bpftrace program attached to a machine: parse/check (probe names
@@ -716,7 +701,7 @@ export class KernelBpftraceRun {
         }
         case 'interval':
         case 'profile': {
-          const per = periodNs(name);
+          const per = periodOf(name);
           if (per !== null && !this.schedule.some((e) => e.name === name)) {
             this.schedule.push({ name, period: per, profile: p.provider === 'profile', next: this.startNs + per });
           }

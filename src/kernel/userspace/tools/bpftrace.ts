@@ -3,7 +3,6 @@
  * the program runs on the machine's probe bus in virtual time until exit(),
  * a limit, or Ctrl-C (END runs and the maps print, as in bpftrace).
  */
-import type { Kernel } from '../../kernel';
 import { KernelBpftraceRun, listKernelProbes, kernelTracepointFields } from '../../bpftrace/kernel-host';
 import { parse } from '../../bpftrace/parser';
 import { formatDiagnostics } from '../../bpftrace/diagnostics';
@@ -13,6 +12,7 @@ import { ShellAbort } from '../../shell/io';
 import type { OutStream } from '../../shell/io';
 import type { Co, ToolCtx, ToolSpec } from '../types';
 import { errText } from './common';
+import { kernelOf } from './common';
 
 const VERSION = 'bpftrace v0.17.0\n';
 
@@ -75,9 +75,6 @@ bpftrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
 /** virtual time between two deliveries of buffered output to the terminal */
 const SLICE_NS = 100_000_000;
 
-function kernelOf(ctx: ToolCtx): Kernel | undefined {
-  return (ctx.host as { k?: Kernel }).k;
-}
 
 /** Writes even while an interrupt is pending (the output of END after Ctrl-C). */
 function writeOut(s: OutStream, text: string): void {

@@ -12,14 +12,13 @@ import { TRACE_STATIC } from '../../trace/data';
 import { TRACERS } from '../../trace/trace';
 import type { Co, ToolCtx, ToolSpec } from '../types';
 import { errText, write } from './common';
+import { kernelOf } from './common';
+
+export { kernelOf };
 
 export const TRACE_DAT_MAGIC = 'Kernelab trace-cmd data (tracing6)\n';
 const VERSION = 'trace-cmd version 3.1.6 ()';
 
-/** The machine behind the shell (trace-cmd talks to tracefs of this kernel). */
-export function kernelOf(ctx: ToolCtx): Kernel | undefined {
-  return (ctx.host as unknown as { k?: Kernel }).k;
-}
 
 function err(ctx: ToolCtx, msg: string): number {
   ctx.stderr.write(`trace-cmd: ${msg}\n`);

@@ -1,21 +1,12 @@
 import type { Kernel } from '../../../kernel';
 import type { FsCtx } from '../../../fs/vnode';
 import type { ToolCtx } from '../../types';
+import { kernelOf } from '../common';
+
+export { kernelOf };
 
 /** Helpers shared by the util-linux style tools. */
 
-/**
- * The machine behind a tool's host: KernelShellHost has a public `k`. Tools
- * that need kernel state (printk, sched, mounts) get it here; undefined on a
- * host without a kernel (then they fail the way the real tool does without
- * permission). Duck-typed, so the tools do not import the Kernel class.
- */
-export function kernelOf(ctx: ToolCtx): Kernel | undefined {
-  const k = (ctx.host as unknown as { k?: unknown }).k;
-  if (typeof k !== 'object' || k === null) return undefined;
-  const kk = k as Partial<Kernel>;
-  return kk.sched && kk.printk && kk.vfs && kk.mm ? (k as Kernel) : undefined;
-}
 
 /** The file-operation context of the tool's process. */
 export function fsCtxOf(ctx: ToolCtx, k: Kernel): FsCtx {
