@@ -127,7 +127,7 @@ describe('exec and terminals (e2e)', () => {
     await scr.waitFor(/root@lab:~# $/);
     expect(await emitAck(c, 'stdin', { sessionId: sid, terminalId: ack.terminalId, data: 'echo $COLUMNS; uname -r\r' })).toEqual({ ok: true });
     await scr.waitFor(/echo \$COLUMNS; uname -r\r\n100\r\n6\.1\.0-\S+\r\nroot@lab:~# $/);
-    await emitAck(c, 'stdin', { sessionId: sid, terminalId: ack.terminalId, data: 'while :; do cat /proc/loadavg > /dev/null; done\r' });
+    await emitAck(c, 'stdin', { sessionId: sid, terminalId: ack.terminalId, data: 'while :; do cat /dev/zero | head -c 1 > /dev/null; done\r' });
     await emitAck(c, 'stdin', { sessionId: sid, terminalId: ack.terminalId, data: '\x03' });
     await scr.waitFor(/\^C\r\n(\r\n)?root@lab:~# $/);
     await emitAck(c, 'stdin', { sessionId: sid, terminalId: ack.terminalId, data: 'echo $?\r' });

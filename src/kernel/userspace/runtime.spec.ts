@@ -132,3 +132,21 @@ describe('SimMachine exec and terminals', () => {
     await m.apply({ type: 'tty-open', id: 'more', cols: 80, rows: 24 });
   });
 });
+
+describe('endless character devices', () => {
+  it('cat /dev/zero writes until its reader stops it, a full pipe stops it like SIGPIPE', () => {
+    const us = new Userspace(boot());
+    expect(us.exec({ command: 'cat /dev/zero | head -c 5 | wc -c' }, true).runToEnd().stdout).toBe('5\n');
+    expect(us.exec({ command: 'cat /dev/zero | tr "\\0" z | head -c 3' }, true).runToEnd().stdout).toBe('zzz');
+    // a pipe holds 8 MiB in the model
+    expect(us.exec({ command: 'cat /dev/zero | wc -c' }, true).runToEnd().stdout).toBe(`${8 * 1024 * 1024}\n`);
+    const r = us.exec({ command: 'head -c 32 /dev/urandom | wc -c; cat /dev/urandom | head -c 16 | wc -c' }, true).runToEnd();
+    expect(r.stdout).toBe('32\n16\n');
+  });
+
+  it('cat /dev/zero > /dev/null runs until a budget or the timeout ends it', () => {
+    const us = new Userspace(boot());
+    const r = us.exec({ command: 'cat /dev/zero > /dev/null', timeoutMs: 100 }, true).runToEnd();
+    expect([124, 137]).toContain(r.exitCode);
+  });
+});

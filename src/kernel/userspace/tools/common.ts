@@ -161,11 +161,23 @@ export function withUsage(ctx: ToolCtx, body: () => number): number {
  * Reads an input operand ("-" = stdin). On failure prints
  * "prog: name: error" and returns null.
  */
+/** what a tool reading a whole input gets from an endless device (head -c 32 /dev/urandom) */
+export const ENDLESS_READ = 1024 * 1024;
+
 export function readInput(ctx: ToolCtx, name: string): string | null {
   if (name === '-') return ctx.stdin.readAll();
   try {
     const st = ctx.host.stat(ctx.pid, name, ctx.cwd);
     if (st.type === 'dir') throw new KernelError('EISDIR');
+    const endless = endlessOf(ctx, st);
+    if (endless) {
+      let data = '';
+      while (data.length < ENDLESS_READ) {
+        ctx.tick(16);
+        data += endless();
+      }
+      return data;
+    }
     const data = ctx.host.readFile(ctx.pid, name, ctx.cwd);
     ctx.tick(1 + Math.floor(data.length / 65536));
     return data;
@@ -176,6 +188,35 @@ export function readInput(ctx: ToolCtx, name: string): string | null {
     }
     throw e;
   }
+}
+
+/** A generator of 64 KiB blocks for the character devices that never reach EOF (mem major 1). */
+export function endlessDevice(ctx: ToolCtx, name: string): (() => string) | undefined {
+  if (name === '-') return undefined;
+  const st = statOrNull(ctx, name);
+  return st ? endlessOf(ctx, st) : undefined;
+}
+
+function endlessOf(ctx: ToolCtx, st: StatInfo): (() => string) | undefined {
+  if (st.type !== 'chr' || st.rdev?.major !== 1) return undefined;
+  const minor = st.rdev.minor;
+  if (minor === 5 || minor === 7) {
+    const zeros = '\0'.repeat(65536);
+    return () => zeros; // zero, full: reads return zeros
+  }
+  if (minor === 8 || minor === 9) {
+    return () => {
+      // 4 KiB of fresh randomness per 64 KiB block (7-bit bytes: the model's files are strings,
+      // a byte above 0x7f would count twice)
+      let b = '';
+      for (let i = 0; i < 4096; i += 4) {
+        const r = ctx.host.random();
+        b += String.fromCharCode(r & 0x7f, (r >>> 8) & 0x7f, (r >>> 16) & 0x7f, (r >>> 24) & 0x7f);
+      }
+      return b.repeat(16);
+    };
+  }
+  return undefined;
 }
 
 export function statOrNull(ctx: ToolCtx, path: string, follow = true): StatInfo | null {

@@ -1,7 +1,7 @@
 import { evalTest } from '../../shell/testexpr';
 import { echoText, printfFormat, unescape } from '../lib/printf';
 import type { ToolCtx, ToolSpec } from '../types';
-import { all, basename, dirname, has, last, parseArgs, prog, q, readInput, splitLines, warn, withUsage, write } from './common';
+import { all, basename, dirname, has, last, parseArgs, prog, q, endlessDevice, readInput, splitLines, warn, withUsage, write } from './common';
 
 /** Text tools of coreutils: cat head tail wc sort uniq cut tr tee seq yes echo printf test... */
 
@@ -25,6 +25,15 @@ const cat = (ctx: ToolCtx): number =>
     let n = 0;
     let prevBlank = false;
     for (const f of inputs(p.operands)) {
+      const endless = endlessDevice(ctx, f);
+      if (endless) {
+        // /dev/zero, /dev/urandom: the data never ends; cat writes until its reader stops it
+        // (SIGPIPE, a full pipe), Ctrl-C or the command's budget does
+        for (;;) {
+          ctx.tick(16);
+          write(ctx, endless());
+        }
+      }
       const data = readInput(ctx, f);
       if (data === null) {
         status = 1;
