@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ main: () => Promise<void> }>> = {
   procfs: () => import('./procfs'),
   modules: () => import('./modules'),
   exec: () => import('./exec'),
+  'trace-stream': () => import('./trace-stream'),
   bpftrace: () => import('./bpftrace'),
   trace: () => import('./trace'),
 };

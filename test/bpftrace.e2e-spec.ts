@@ -59,4 +59,18 @@ describe('bpftrace (e2e)', () => {
     await t.s.http.delete(`/v1/sessions/${sid}/bpftrace/runs/bt-999`).set(...auth(t.a.key)).expect(404);
     await t.s.http.get(`/v1/sessions/${sid}/bpftrace/runs/nope`).set(...auth(t.a.key)).expect(400);
   });
+
+  it('refuses unsafe actions unless the session allows them', async () => {
+    const prog = 'BEGIN { system("echo pwned > /tmp/pwned"); exit(); }';
+    const safe = await session();
+    const r = (await t.s.http.post(`/v1/sessions/${safe}/bpftrace`).set(...auth(t.a.key)).send({ program: prog, durationMs: 100 }).expect(200)).body;
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/unsafe/);
+    const shell = (await t.s.http.post(`/v1/sessions/${safe}/exec`).set(...auth(t.a.key)).send({ command: `bpftrace --unsafe -e '${prog}'; cat /tmp/pwned` }).expect(200)).body;
+    expect(shell.stderr).toMatch(/--unsafe is not allowed/);
+    const unsafe = (await t.s.http.post('/v1/sessions').set(...auth(t.a.key)).send({ clock: 'manual', kernelConfig: { allowUnsafe: true } }).expect(201)).body.id as string;
+    const ok = (await t.s.http.post(`/v1/sessions/${unsafe}/bpftrace`).set(...auth(t.a.key)).send({ program: prog, durationMs: 100 }).expect(200)).body;
+    expect(ok.exitCode).toBe(0);
+    expect((await t.s.http.post(`/v1/sessions/${unsafe}/exec`).set(...auth(t.a.key)).send({ command: 'cat /tmp/pwned' }).expect(200)).body.stdout).toBe('pwned\n');
+  });
 });

@@ -71,6 +71,27 @@ describe('faults: sysrq, panic, kdump records, reboot (e2e)', () => {
     expect((await t.s.http.get(`/v1/sessions/${sid}`).set(...auth(t.a.key)).expect(200)).body.state).toBe('running');
   });
 
+  it('panics on OOM with vm.panic_on_oom while other sessions are read and written', async () => {
+    await t.s.http
+      .post('/v1/lab-modules')
+      .set(...auth(t.a.key))
+      .send({ name: 'leaky', license: 'GPL', description: 'leaks memory', behaviours: [{ kind: 'leak', pagesPerSecond: 20000 }] })
+      .expect(201);
+    const sid = (await t.s.http.post('/v1/sessions').set(...auth(t.a.key)).send({ clock: 'manual', memoryMb: 256 }).expect(201)).body.id as string;
+    const other = await session();
+    const r = (await exec(sid, 'echo 1 > /proc/sys/vm/panic_on_oom; modprobe leaky; sleep 30; echo never').expect(200)).body;
+    expect(r).toMatchObject({ exitCode: 137 });
+    expect(r.stdout).not.toMatch(/never/);
+    expect((await t.s.http.get(`/v1/sessions/${sid}`).set(...auth(t.a.key)).expect(200)).body).toMatchObject({ state: 'crashed', stateReason: 'Out of memory: system-wide panic_on_oom is enabled' });
+    const crashes = (await t.s.http.get(`/v1/sessions/${sid}/crashes`).set(...auth(t.a.key)).expect(200)).body;
+    expect(crashes).toEqual([expect.objectContaining({ type: 'OOM', frame: 'out_of_memory', panic: true })]);
+    const dmesg = (await t.s.http.get(`/v1/sessions/${sid}/dmesg`).set(...auth(t.a.key)).expect(200)).text;
+    expect(dmesg).toMatch(/invoked oom-killer/);
+    // the other session is untouched
+    await t.s.http.put(`/v1/sessions/${other}/proc/sys/vm/swappiness`).set(...auth(t.a.key)).set('content-type', 'text/plain').send('11').expect(204);
+    expect((await exec(other, 'cat /proc/sys/vm/swappiness').expect(200)).body.stdout).toBe('11\n');
+  });
+
   it('takes debug-kernel options at create time', async () => {
     const sid = await session({ kernelConfig: { kasan: true, lockdep: true, hungTaskTimeoutSecs: 30 } });
     expect((await t.s.http.get(`/v1/sessions/${sid}`).set(...auth(t.a.key)).expect(200)).body.kernelConfig).toEqual({ kasan: true, lockdep: true, hungTaskTimeoutSecs: 30 });

@@ -29,6 +29,17 @@ export interface SenderOptions {
 
 export const DEFAULT_SENDER: SenderOptions = { queueMax: 2000, highWater: 256 };
 
+/** A batching subscription: events gathered over one event-loop turn go out as one message. */
+export const BATCH_SENDER: SenderOptions & { batchMax: number } = { queueMax: 20_000, highWater: 4, batchMax: 1000 };
+
+export interface BatchOptions {
+  /** sends several events as one message */
+  emitBatch: (events: unknown[]) => void;
+  /** defers a flush to the next turn of the event loop (setImmediate) */
+  defer: (fn: () => void) => void;
+  batchMax: number;
+}
+
 export class BoundedSender<T extends { seq: number }> {
   private queue: T[] = [];
   private dropped: { count: number; fromSeq: number; toSeq: number } | null = null;
@@ -46,7 +57,10 @@ export class BoundedSender<T extends { seq: number }> {
     private readonly emitDropped: (r: DroppedReport) => void,
     private readonly ids: { sessionId: string; stream: string },
     private readonly opts: SenderOptions = DEFAULT_SENDER,
+    private readonly batch?: BatchOptions,
   ) {}
+
+  private deferred = false;
 
   /** Total events dropped so far. */
   droppedTotal = 0;
@@ -65,7 +79,15 @@ export class BoundedSender<T extends { seq: number }> {
       return;
     }
     this.queue.push(e);
-    this.flush();
+    if (!this.batch) this.flush();
+    else if (!this.deferred) {
+      // a burst (a command's trace lines arrive in one synchronous run) becomes one message
+      this.deferred = true;
+      this.batch.defer(() => {
+        this.deferred = false;
+        this.flush();
+      });
+    }
   }
 
   private congested(): boolean {
@@ -81,7 +103,8 @@ export class BoundedSender<T extends { seq: number }> {
         return;
       }
       // queued events precede the drop gap; the report comes when the queue empties
-      if (this.queue.length > 0) this.emitEvent(this.queue.shift() as T);
+      if (this.queue.length > 1 && this.batch) this.batch.emitBatch(this.queue.splice(0, this.batch.batchMax));
+      else if (this.queue.length > 0) this.emitEvent(this.queue.shift() as T);
       else if (this.dropped) {
         const d = this.dropped;
         this.dropped = null;

@@ -18,7 +18,7 @@ import type { Subscription } from '../kernel/machine';
 import { SessionEventBus, type SessionEvent } from '../sessions/session-events';
 import { SessionsService } from '../sessions/sessions.service';
 import { TerminalsService } from '../exec/terminals.service';
-import { BoundedSender, type SenderConn } from './bounded-sender';
+import { BATCH_SENDER, BoundedSender, DEFAULT_SENDER, type SenderConn } from './bounded-sender';
 
 interface SubscribeMsg {
   sessionId?: unknown;
@@ -30,6 +30,8 @@ interface SubscribeMsg {
   rows?: unknown;
   /** unsubscribe from a terminal: also hang it up */
   close?: unknown;
+  /** machine streams: deliver bursts as `batch` messages {sessionId, stream, events: [{seq, data}]} */
+  batch?: unknown;
 }
 
 interface TerminalMsg {
@@ -158,7 +160,7 @@ export class StreamGateway implements OnGatewayInit, OnGatewayConnection, OnGate
         d.subs.set(key, sub);
         return { ok: true, stream, sessionId };
       }
-      const sub = await this.machineStream(socket, d.tenant, sessionId, stream, fromSeq as number | undefined);
+      const sub = await this.machineStream(socket, d.tenant, sessionId, stream, fromSeq as number | undefined, undefined, msg.batch === true);
       d.subs.set(key, sub.handle);
       return { ok: true, stream, sessionId, startSeq: sub.startSeq, missed: sub.missed };
     } catch (e) {
@@ -296,13 +298,18 @@ export class StreamGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     stream: string,
     fromSeq?: number,
     emit: (ev: { seq: number; data: unknown }) => void = (ev) => socket.emit('event', { sessionId, stream, seq: ev.seq, data: ev.data }),
+    batch = false,
   ): Promise<{ handle: Sub; startSeq: number; missed: number }> {
     let next = fromSeq;
     let current: Subscription | undefined;
-    const sender = new BoundedSender<{ seq: number; data: unknown }>(socket.conn as unknown as SenderConn, emit, (report) => socket.emit('dropped', report), {
-      sessionId,
-      stream,
-    });
+    const sender = new BoundedSender<{ seq: number; data: unknown }>(
+      socket.conn as unknown as SenderConn,
+      emit,
+      (report) => socket.emit('dropped', report),
+      { sessionId, stream },
+      batch ? BATCH_SENDER : DEFAULT_SENDER,
+      batch ? { emitBatch: (events) => socket.emit('batch', { sessionId, stream, events }), defer: (fn) => setImmediate(fn), batchMax: BATCH_SENDER.batchMax } : undefined,
+    );
     const attach = async (from?: number): Promise<Subscription> => {
       const m = await this.sessions.machine(tenant, sessionId);
       return m.subscribe(stream, { fromSeq: from }, (ev) => {

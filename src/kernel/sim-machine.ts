@@ -425,6 +425,9 @@ export class SimMachine implements Machine {
     if (running >= MAX_BPFTRACE_RUNS) throw new KernelError('EAGAIN', `a machine runs at most ${MAX_BPFTRACE_RUNS} bpftrace programs at once`);
     const handle = startRun(this.k, {
       program: op.program,
+      unsafe: !!this.k.config.debug?.allowUnsafe,
+      // system() runs the command in the machine, as bpftrace runs it through the shell
+      system: (command) => this.us.exec({ command, timeoutMs: 10_000 }, true).runToEnd().stdout,
       format: op.format,
       args: op.args,
       maxVirtualNs: op.maxDurationMs !== undefined ? op.maxDurationMs * 1e6 : undefined,

@@ -17,6 +17,12 @@ export interface KernelDebugConfig {
   lockdep?: boolean;
   /** initial kernel.hung_task_timeout_secs (default 120) */
   hungTaskTimeoutSecs?: number;
+  /**
+   * The session allows unsafe tracing actions: bpftrace's system(), signal()
+   * and override() (with --unsafe in the shell; always for REST runs).
+   * Off by default: a tenant's program cannot kill or run tasks.
+   */
+  allowUnsafe?: boolean;
 }
 
 export interface KernelConfig {

@@ -42,6 +42,9 @@ export class KernelConfigDto {
 
   @ApiPropertyOptional({ example: 30, description: 'kernel.hung_task_timeout_secs at boot (0 disables the hung task detector; default 120)' })
   @IsOptional() @IsInt() @Min(0) @Max(86400) hungTaskTimeoutSecs?: number;
+
+  @ApiPropertyOptional({ example: false, description: "allow bpftrace's unsafe actions (system, signal, override) in this session; refused otherwise" })
+  @IsOptional() @IsBoolean() allowUnsafe?: boolean;
 }
 
 export class CreateSessionDto {

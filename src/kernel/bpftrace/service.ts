@@ -17,6 +17,8 @@ export interface StartRunOptions {
   args?: string[];
   /** allow system()/signal() (--unsafe) */
   unsafe?: boolean;
+  /** system(): runs a command in the machine and returns what it printed */
+  system?: (command: string) => string;
   /** stop as by Ctrl-C once this much virtual time has passed since the start */
   maxVirtualNs?: number;
   limits?: Partial<Limits>;
@@ -142,6 +144,7 @@ export function startRun(k: Kernel, opts: StartRunOptions): BpftraceRunHandle {
     args: opts.args,
     format: opts.format,
     unsafe: opts.unsafe,
+    system: opts.system,
     limits: opts.limits,
     pid: opts.pid,
     maxVirtualNs: opts.maxVirtualNs,

@@ -102,6 +102,8 @@ export interface ShellHost {
   sleepUntil(ns: number): boolean;
   /** A process slept (nanosleep) from `startNs` to `endNs`. */
   slept(pid: number, startNs: number, endNs: number): void;
+  /** true once the machine has stopped running tasks (a kernel panic): executions end at their next step */
+  halted?(): boolean;
   /** deterministic randomness ($RANDOM, mktemp) */
   random(): number;
 
@@ -370,6 +372,10 @@ export class KernelShellHost implements ShellHost {
 
   slept(pid: number, startNs: number, endNs: number): void {
     this.sys.nanosleep(pid, startNs, endNs);
+  }
+
+  halted(): boolean {
+    return this.k.faults.crashed;
   }
 
   random(): number {

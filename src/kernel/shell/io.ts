@@ -8,7 +8,7 @@ import type { ShellHost } from './host';
  */
 
 /** Why an execution was stopped from outside the script. */
-export type AbortReason = 'interrupt' | 'timeout' | 'steps' | 'cpu' | 'output' | 'io' | 'depth';
+export type AbortReason = 'interrupt' | 'timeout' | 'halted' | 'steps' | 'cpu' | 'output' | 'io' | 'depth';
 
 /** Stops the whole execution (never caught by a tool or a subshell). */
 export class ShellAbort extends Error {

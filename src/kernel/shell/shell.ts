@@ -237,6 +237,8 @@ export class Run implements IoBudget {
   }
 
   check(): void {
+    // the machine stopped under the command (a kernel panic): nothing runs any more
+    if (this.sh.host.halted?.()) throw new ShellAbort('halted', 'the machine has stopped');
     if (this.foreground && this.sh.interruptPending) {
       this.sh.interruptPending = false;
       throw this.sh.takeAbort();
@@ -2751,6 +2753,7 @@ export class Execution {
       this.aborted = e.reason;
       let status = 137;
       if (e.reason === 'timeout') status = 124;
+      else if (e.reason === 'halted') status = 137;
       else if (e.reason === 'interrupt') {
         status = 130;
         if (!this.sh.env.interactive) this.sh.emit(2, '^C\n');

@@ -79,6 +79,7 @@ export class ExecRun {
   readonly startNs: number;
   private readonly timeoutNs: number;
   private timedOut = false;
+  private machineCrashed = false;
   private endNs?: number;
 
   constructor(
@@ -113,6 +114,12 @@ export class ExecRun {
   pump(maxSteps = Infinity): PumpState {
     let budget = maxSteps;
     for (;;) {
+      if (!this.ex.done && this.k.faults.crashed) {
+        // the kernel panicked under the command: nothing runs any more
+        this.machineCrashed = true;
+        this.endNs ??= this.elapsedNs();
+        return { t: 'done' };
+      }
       if (!this.ex.done && !this.timedOut && this.elapsedNs() >= this.timeoutNs) {
         this.timedOut = true;
         this.shell.timeoutForeground();
@@ -153,7 +160,8 @@ export class ExecRun {
     return {
       stdout: r.stdout,
       stderr: r.stderr,
-      exitCode: r.status,
+      // a panic stops every task: the command never finished (reported as killed)
+      exitCode: this.machineCrashed ? 137 : r.status,
       pid: this.shell.pid,
       startedAtNs: this.startNs,
       durationNs: Math.round(this.endNs ?? this.elapsedNs()),

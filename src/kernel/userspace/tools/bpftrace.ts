@@ -424,6 +424,11 @@ const bpftrace = function* (ctx: ToolCtx): Co<number> {
     ctx.stdout.write(dumpAst(source));
     return 0;
   }
+  const machine = kernelOf(ctx);
+  if (p.unsafe && machine && !machine.config.debug?.allowUnsafe) {
+    ctx.stderr.write('ERROR: --unsafe is not allowed on this machine (the session was created without kernelConfig.allowUnsafe)\n');
+    return 1;
+  }
   return yield* runOnMachine(ctx, source, {
     params: p.params,
     format: p.format,
