@@ -21,7 +21,18 @@ export async function main(): Promise<void> {
   if (process.argv[2] === '--stalled-client') return stalledClient();
   console.log('# trace_pipe over socket.io');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kernelab-bench-'));
-  const app = await createApp({ config: loadConfig({ LOG_LEVEL: 'silent', KERNELAB_DATA_DIR: dir, KERNELAB_ADMIN_TOKEN: 'bench', KERNELAB_SWAGGER: 'false', KERNELAB_DEFAULT_RATE_LIMIT: '100000000' }) });
+  // BENCH_CHECKPOINT_EVERY: checkpoints of a machine with a full 8 MiB trace buffer are the big cost
+  // of the journaled ops that drive the workload; the default measures the stream apart from them
+  const app = await createApp({
+    config: loadConfig({
+      LOG_LEVEL: 'silent',
+      KERNELAB_DATA_DIR: dir,
+      KERNELAB_ADMIN_TOKEN: 'bench',
+      KERNELAB_SWAGGER: 'false',
+      KERNELAB_DEFAULT_RATE_LIMIT: '100000000',
+      KERNELAB_CHECKPOINT_EVERY: process.env.BENCH_CHECKPOINT_EVERY ?? '1000000',
+    }),
+  });
   await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const key = ((await import(path.join(dir, 'credentials.json'))) as { apiKey: string }).apiKey;
@@ -76,23 +87,29 @@ export async function main(): Promise<void> {
   line('trace_marker write → client, p99 (target ≤ 50 ms)', fmt(l.p99));
   line('events the fast client lost', String(dropped));
 
-  // a stalled consumer: a child process subscribes and stops reading; the server must stay flat
+  // a stalled consumer: a child process subscribes and stops reading; the server must stay flat.
+  // The same workload is run first without it, as the baseline of what the workload itself costs.
+  const load = async (): Promise<{ before: number; after: number; peak: number }> => {
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const t1 = nowMs();
+    let peak = before;
+    let n = 0;
+    while (nowMs() - t1 < seconds * 1000) {
+      await exec();
+      if (++n % 20 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    global.gc?.();
+    return { before, after: process.memoryUsage().rss, peak };
+  };
+  const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const base = await load();
   const child: ChildProcess = fork(__filename, ['--stalled-client'], { execArgv: ['-r', 'ts-node/register/transpile-only'], env: { ...process.env, URL: url, KEY: key, SID: sid }, stdio: 'inherit' });
   await new Promise<void>((resolve) => child.once('message', () => resolve()));
-  global.gc?.();
-  const rss0 = process.memoryUsage().rss;
-  const t1 = nowMs();
-  let peak = rss0;
-  let n = 0;
-  while (nowMs() - t1 < seconds * 1000) {
-    await exec();
-    if (++n % 20 === 0) peak = Math.max(peak, process.memoryUsage().rss);
-  }
-  global.gc?.();
-  const rss1 = process.memoryUsage().rss;
-  line('server RSS before the stalled client', `${(rss0 / 2 ** 20).toFixed(1)} MiB`);
-  line(`server RSS after ${seconds}s of lines to it (peak)`, `${(rss1 / 2 ** 20).toFixed(1)} MiB (${(peak / 2 ** 20).toFixed(1)} MiB)`);
-  line('ratio after / before (target: flat, ~1)', (rss1 / rss0).toFixed(2));
+  const stalled = await load();
+  line(`server RSS over ${seconds}s of workload, no stalled client`, `${mib(base.before)} -> ${mib(base.after)} (peak ${mib(base.peak)})`);
+  line(`server RSS over ${seconds}s of workload, one stalled client`, `${mib(stalled.before)} -> ${mib(stalled.after)} (peak ${mib(stalled.peak)})`);
+  line('growth with the stalled client minus without (target: ~0)', mib(stalled.after - stalled.before - (base.after - base.before)));
   child.kill('SIGKILL');
   client.close();
   await app.close();

@@ -61,4 +61,24 @@ describe('tracing: trace-cmd, perf, recordings, events stream (e2e)', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(again.map((e) => e.seq)).toEqual(got.map((e) => e.seq));
   });
+
+  it("tracing one session leaves another untouched: no records in it, the same virtual time for its commands", async () => {
+    const mk = async (seed: string): Promise<string> => (await t.s.http.post('/v1/sessions').set(...auth(t.a.key)).send({ clock: 'manual', seed }).expect(201)).body.id as string;
+    const run = async (sid: string): Promise<{ durationNs: number; stdout: string }> =>
+      (await t.s.http.post(`/v1/sessions/${sid}/exec`).set(...auth(t.a.key)).send({ command: 'for i in 1 2 3; do cat /proc/meminfo | grep -c Mem; done' }).expect(200)).body;
+    // the baseline: a machine run while nothing traces anywhere
+    const alone = await run(await mk('iso'));
+    const traced = await mk('busy');
+    await t.s.http.put(`/v1/sessions/${traced}/sys/kernel/tracing/current_tracer`).set(...auth(t.a.key)).set('content-type', 'text/plain').send('function_graph').expect(204);
+    await t.s.http.put(`/v1/sessions/${traced}/sys/kernel/tracing/events/enable`).set(...auth(t.a.key)).set('content-type', 'text/plain').send('1').expect(204);
+    await t.s.http.post(`/v1/sessions/${traced}/bpftrace/runs`).set(...auth(t.a.key)).send({ program: 'kprobe:vfs_read { @[comm] = count(); }' }).expect(201);
+    const other = await mk('iso');
+    await run(traced);
+    const beside = await run(other);
+    // same seed, same commands: the same output and the same virtual duration as without any tracing
+    expect(beside).toMatchObject({ stdout: alone.stdout, durationNs: alone.durationNs });
+    const trace = (await t.s.http.get(`/v1/sessions/${other}/sys/kernel/tracing/trace`).set(...auth(t.a.key)).expect(200)).text;
+    expect(trace).toMatch(/^# entries-in-buffer\/entries-written: 0\/0 /m);
+    expect((await t.s.http.get(`/v1/sessions/${traced}/sys/kernel/tracing/trace`).set(...auth(t.a.key)).expect(200)).text).toMatch(/vfs_read\(\) \{/);
+  });
 });
