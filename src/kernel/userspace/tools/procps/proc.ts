@@ -1,5 +1,6 @@
 import type { ToolCtx } from '../../types';
 import { idNames } from '../common';
+import type { CpuTimes } from '../../../sched/sched';
 
 /**
  * What the procps library (libproc2) reads for the tools: /proc/<pid>/stat,
@@ -208,18 +209,8 @@ export function loadavg(ctx: ToolCtx): string[] {
   return (readOr(ctx, '/proc/loadavg') ?? '0.00 0.00 0.00 0/0 0').trim().split(/\s+/);
 }
 
-export interface CpuLine {
-  user: number;
-  nice: number;
-  system: number;
-  idle: number;
-  iowait: number;
-  irq: number;
-  softirq: number;
-  steal: number;
-  guest: number;
-  guestNice: number;
-}
+/** one cpu line of /proc/stat, in ticks: the kernel's own ten columns */
+export type CpuLine = CpuTimes;
 
 export function procStat(ctx: ToolCtx): { cpu: CpuLine; cpus: CpuLine[]; fields: Record<string, number[]> } {
   const fields: Record<string, number[]> = {};
