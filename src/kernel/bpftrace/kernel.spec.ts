@@ -296,7 +296,10 @@ describe('bpftrace tool in the shell', () => {
     const sys = shell.exec(`bpftrace -e 'BEGIN { system("echo hi"); exit(); }'`);
     expect(sys.stderr).toContain('system() is an unsafe function being used in safe mode');
     expect(sys.status).toBe(1);
-    const un = shell.exec(`bpftrace --unsafe -e 'BEGIN { system("echo hi"); exit(); }'`);
+    // --unsafe needs a session that allows unsafe actions (kernelConfig.allowUnsafe)
+    const refused = shell.exec(`bpftrace --unsafe -e 'BEGIN { system("echo hi"); exit(); }'`);
+    expect(refused).toMatchObject({ status: 1, stdout: '', stderr: expect.stringMatching(/--unsafe is not allowed/) });
+    const un = bootShell({ debug: { allowUnsafe: true } }).shell.exec(`bpftrace --unsafe -e 'BEGIN { system("echo hi"); exit(); }'`);
     expect(un.stdout).toBe('Attaching 1 probe...\nhi\n\n\n');
   });
 

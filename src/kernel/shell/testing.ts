@@ -1,4 +1,5 @@
 import { Kernel } from '../kernel';
+import type { KernelDebugConfig } from '../types';
 import { createShell } from './index';
 import type { ShellLimits } from './shell';
 import type { Shell } from './shell';
@@ -16,12 +17,14 @@ export interface SimRun {
 
 export const TEST_BOOT_EPOCH_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
 
-export function bootShell(opts: { files?: Record<string, string>; cwd?: string; limits?: Partial<ShellLimits>; mode?: 'c' | 'interactive'; hostname?: string } = {}): {
+export function bootShell(
+  opts: { files?: Record<string, string>; cwd?: string; limits?: Partial<ShellLimits>; mode?: 'c' | 'interactive'; hostname?: string; debug?: KernelDebugConfig } = {},
+): {
   k: Kernel;
   shell: Shell;
   host: KernelShellHost;
 } {
-  const k = Kernel.boot({ cpus: 2, memoryMb: 512, seed: 'test', hostname: opts.hostname ?? 'vm' }, { bootEpochMs: TEST_BOOT_EPOCH_MS });
+  const k = Kernel.boot({ cpus: 2, memoryMb: 512, seed: 'test', hostname: opts.hostname ?? 'vm', debug: opts.debug }, { bootEpochMs: TEST_BOOT_EPOCH_MS });
   const cwd = opts.cwd ?? '/tmp/w';
   const ctx = k.rootCtx();
   const mkdirp = (dir: string): void => {
