@@ -81,4 +81,20 @@ describe('tracing: trace-cmd, perf, recordings, events stream (e2e)', () => {
     expect(trace).toMatch(/^# entries-in-buffer\/entries-written: 0\/0 /m);
     expect((await t.s.http.get(`/v1/sessions/${traced}/sys/kernel/tracing/trace`).set(...auth(t.a.key)).expect(200)).text).toMatch(/vfs_read\(\) \{/);
   });
+
+  it('streams perf top snapshots once a second of machine time', async () => {
+    const sid = await session();
+    const c = await t.socket();
+    const snaps: { seq: number; data: { rows: { overhead: number; dso: string; sym: string }[]; samples: number; kernelPct: number } }[] = [];
+    c.on('event', (e: { stream: string; seq: number; data: (typeof snaps)[number]['data'] }) => e.stream === 'perf-top' && snaps.push(e));
+    expect(await emitAck(c, 'subscribe', { sessionId: sid, stream: 'perf-top' })).toMatchObject({ ok: true });
+    await t.s.http.post(`/v1/sessions/${sid}/exec`).set(...auth(t.a.key)).send({ command: 'stress-ng --cpu 1 --timeout 3' }).expect(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(snaps.length).toBeGreaterThanOrEqual(1);
+    const top = snaps[0].data.rows[0];
+    expect(top).toMatchObject({ dso: 'stress-ng-cpu', sym: 'main' });
+    expect(top.overhead).toBeGreaterThan(50);
+    const perf = (await t.s.http.post(`/v1/sessions/${sid}/exec`).set(...auth(t.a.key)).send({ command: 'stress-ng --cpu 1 --timeout 5 > /dev/null & perf top --stdio -d 2 -E 3', timeoutMs: 4500 }).expect(200)).body;
+    expect(perf.stdout).toMatch(/^ {3}PerfTop: +\d+ irqs\/sec {2}kernel: *[\d.]+% {2}exact: {2}0\.0% lost: 0\/0 drop: 0\/0 \[4000Hz cpu-clock:pppH\], {2}\(all, 2 CPUs\)\n-+\n\n +\d+\.\d+% {2}stress-ng-cpu {2}\[\.\] main\n/);
+  });
 });

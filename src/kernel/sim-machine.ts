@@ -22,6 +22,7 @@ import { KERNEL_RELEASE, type KernelConfig, type KernelLogger } from './types';
 import { type BpftraceRunHandle, startRun } from './bpftrace/service';
 import type { CrashRecord } from './faults/faults';
 import { encodeDat } from './userspace/tools/tracecmd';
+import { topCollector } from './userspace/tools/perf';
 import { type ExecOutcome, type ExecRun, type TerminalOutput, type TerminalState, Userspace } from './userspace/runtime';
 
 export interface SimDeps {
@@ -245,10 +246,12 @@ export class SimMachine implements Machine {
     if (op.type === 'exec') {
       const run = this.us.exec(op, this.manual);
       const value = this.manual ? run.runToEnd() : await this.runLive(run);
+      if (this.topSubs.size) this.tickPerfTop();
       return { vtimeNs: at, value };
     }
     const value = this.applyNow(op);
     this.scheduleTerminals();
+    if (this.topSubs.size) this.tickPerfTop();
     return { vtimeNs: at, value };
   }
 
@@ -471,6 +474,58 @@ export class SimMachine implements Machine {
     return { startSeq: backlog.length ? backlog[0].seq : rec.nextSeq, missed: Math.max(0, first - from), close: () => rec.listeners.delete(fn) };
   }
 
+  // ------------------------------------------------------------------ perf top
+
+  private readonly topSubs = new Set<PerfTopSub>();
+  private topTimer?: () => void;
+
+  /** `perf top -a` as a stream: one snapshot per second of machine time (not stored: no resume). */
+  private subscribePerfTop(onEvent: (e: StreamEvent) => void): Subscription {
+    const sub: PerfTopSub = { col: topCollector(this.k), nextAt: this.k.now + PERF_TOP_INTERVAL_NS, seq: 1, onEvent };
+    const offReboot = this.onReboot(() => {
+      sub.col.close();
+      sub.col = topCollector(this.k);
+      sub.nextAt = this.k.now + PERF_TOP_INTERVAL_NS;
+    });
+    this.topSubs.add(sub);
+    this.armTopTimer();
+    return {
+      startSeq: 1,
+      missed: 0,
+      close: () => {
+        offReboot();
+        sub.col.close();
+        this.topSubs.delete(sub);
+      },
+    };
+  }
+
+  /** Emits the perf top snapshots whose second has passed. */
+  private tickPerfTop(): void {
+    for (const sub of this.topSubs) {
+      if (this.k.now < sub.nextAt) continue;
+      const snap = sub.col.take();
+      sub.onEvent({ stream: 'perf-top', seq: sub.seq++, data: snap });
+      sub.nextAt = this.k.now + PERF_TOP_INTERVAL_NS;
+    }
+  }
+
+  /** A realtime machine's clock moves by itself: look once a second. */
+  private armTopTimer(): void {
+    if (this.topTimer || this.manual || !this.deps.schedule) return;
+    this.topTimer = this.deps.schedule(PERF_TOP_INTERVAL_NS / 1e6, () => {
+      this.topTimer = undefined;
+      if (this.destroyed || this.topSubs.size === 0) return;
+      try {
+        this.syncNow();
+        this.tickPerfTop();
+      } catch (e) {
+        this.deps.logger?.warn('perf top tick failed', { err: String(e) });
+      }
+      this.armTopTimer();
+    });
+  }
+
   // ------------------------------------------------------------------ reboot listeners
 
   private readonly rebootListeners = new Set<() => void>();
@@ -549,6 +604,7 @@ export class SimMachine implements Machine {
     this.syncNow();
     if (stream.startsWith('terminal:')) return this.subscribeTerminal(stream, opts, onEvent);
     if (stream.startsWith('bpftrace:')) return this.subscribeBpftrace(stream, opts, onEvent);
+    if (stream === 'perf-top') return this.subscribePerfTop(onEvent);
     if (stream !== 'dmesg' && stream !== 'trace_pipe' && stream !== 'events') throw unknownStream(stream);
     // kernel streams follow the machine over reboots: the new boot's records from its first (seqs restart, like /dev/kmsg)
     let inner = this.subscribeKernel(stream, opts.fromSeq, onEvent);
@@ -621,6 +677,9 @@ export class SimMachine implements Machine {
 
   async destroy(): Promise<void> {
     this.destroyed = true;
+    this.topTimer?.();
+    for (const s of this.topSubs) s.col.close();
+    this.topSubs.clear();
     this.termTimer?.cancel();
     this.termTimer = undefined;
     this.k.events.clear();
@@ -705,6 +764,16 @@ function kernelConfigOf(spec: MachineSpec): KernelConfig {
 /** What a crash list shows (the whole record is one more request away). */
 function crashSummary(c: CrashRecord): Omit<CrashRecord, 'report' | 'dmesgTail' | 'tasks'> {
   return { id: c.id, title: c.title, type: c.type, frame: c.frame, module: c.module, taint: c.taint, panic: c.panic, timeNs: c.timeNs, wallMs: c.wallMs, boot: c.boot };
+}
+
+/** perf top's refresh: one snapshot per second of machine time */
+const PERF_TOP_INTERVAL_NS = 1e9;
+
+interface PerfTopSub {
+  col: ReturnType<typeof topCollector>;
+  nextAt: number;
+  seq: number;
+  onEvent: (e: StreamEvent) => void;
 }
 
 /** most bpftrace programs one machine runs at once */

@@ -10,7 +10,7 @@ import { type CallNode, UNIT_NS, syscallTree } from '../../trace/callpath';
 import type { SyscallRecord } from '../../trace/syscall-record';
 import type { Co, ToolCtx, ToolSpec } from '../types';
 import { errText, write } from './common';
-import { kernelOf } from './tracecmd';
+import { kernelOf } from './common';
 
 /** Simulated core clock (GHz) and the PMU's per-workload ratios. */
 const GHZ = 2.4;
@@ -573,6 +573,187 @@ const USAGE = `
 
 `;
 
+// ------------------------------------------------------------------ perf top
+
+/** One perf top window: where the machine's CPUs spent their time, by symbol. */
+export interface TopSnapshot {
+  startNs: number;
+  endNs: number;
+  /** samples in the window (at 4000 Hz of the CPU time the tasks used) */
+  samples: number;
+  irqsPerSec: number;
+  kernelPct: number;
+  cpus: number;
+  rows: { overhead: number; dso: string; sym: string; kernel: boolean }[];
+}
+
+type Times = { sum: number; ut: number; st: number; cs: number; pf: number };
+
+/**
+ * Watches every task of the machine and cuts the observation into windows
+ * (perf top -a): each take() returns the window since the previous one.
+ */
+export function topCollector(k: Kernel, freq = 4000): { take(): TopSnapshot; close(): void } {
+  const read = (pid: number): Times | undefined => {
+    try {
+      const tt = k.sched.taskTimes(pid);
+      const info = k.sched.taskInfo(pid) as { minflt?: number; majflt?: number } | undefined;
+      return { sum: tt.sum, ut: tt.ut, st: tt.st, cs: tt.nv + tt.niv, pf: (info?.minflt ?? 0) + (info?.majflt ?? 0) };
+    } catch {
+      return undefined;
+    }
+  };
+  let base = new Map<number, Times>();
+  let recs: { pid: number; rec: SyscallRecord }[] = [];
+  let gone = new Map<number, { comm: string; times: Times }>();
+  let startNs = k.now;
+  const snapBase = (): void => {
+    base = new Map();
+    for (const t of k.sched.tasks()) {
+      if (t.pid <= 0) continue;
+      const x = read(t.pid);
+      if (x) base.set(t.pid, x);
+    }
+  };
+  snapBase();
+  const offs = [
+    k.trace.onSyscall((pid, rec) => {
+      if (recs.length < 100_000) recs.push({ pid, rec });
+    }),
+    k.sched.events.on('exit', (e) => {
+      const t = k.sched.task(e.pid);
+      const x = read(e.pid);
+      if (t && x) gone.set(e.pid, { comm: t.comm, times: x });
+    }),
+  ];
+  return {
+    take(): TopSnapshot {
+      const obs: Observed = { pids: new Set(), comms: new Map(), recs, times: new Map(), startNs, endNs: k.now };
+      const add = (pid: number, comm: string, x: Times): void => {
+        const b = base.get(pid) ?? { sum: 0, ut: 0, st: 0, cs: 0, pf: 0 };
+        const d = { sum: x.sum - b.sum, ut: x.ut - b.ut, st: x.st - b.st, cs: x.cs - b.cs, pf: x.pf - b.pf };
+        if (d.sum <= 0 && !recs.some((r) => r.pid === pid)) return;
+        obs.pids.add(pid);
+        obs.comms.set(pid, comm);
+        obs.times.set(pid, d);
+      };
+      for (const t of k.sched.tasks()) {
+        if (t.pid <= 0 || t.kthread) continue;
+        const x = read(t.pid);
+        if (x) add(t.pid, t.comm, x);
+      }
+      for (const [pid, g] of gone) add(pid, g.comm, g.times);
+      const taken = obs.pids.size ? takeSamples(topProfile(obs), freq) : [];
+      const total = taken.reduce((a, x) => a + x.n, 0);
+      const bySym = new Map<string, { dso: string; sym: string; kernel: boolean; n: number }>();
+      for (const { s, n } of taken) {
+        const dso = s.kernel ? '[kernel]' : s.dso;
+        // the program's own symbols are told apart by binary, library ones merge across tasks
+        const key = `${dso}|${s.sym}`;
+        const cur = bySym.get(key);
+        if (cur) cur.n += n;
+        else bySym.set(key, { dso, sym: s.sym, kernel: s.kernel, n });
+      }
+      const rows = [...bySym.values()]
+        .sort((a, b) => b.n - a.n || (a.sym < b.sym ? -1 : 1))
+        .map((r) => ({ overhead: total ? (100 * r.n) / total : 0, dso: r.dso, sym: r.sym, kernel: r.kernel }));
+      const kernelN = [...bySym.values()].filter((r) => r.kernel).reduce((a, r) => a + r.n, 0);
+      const span = Math.max(1, k.now - startNs);
+      const snap: TopSnapshot = {
+        startNs,
+        endNs: k.now,
+        samples: total,
+        irqsPerSec: Math.round((total * 1e9) / span),
+        kernelPct: total ? (100 * kernelN) / total : 0,
+        cpus: k.config.cpus,
+        rows,
+      };
+      startNs = k.now;
+      recs = [];
+      gone = new Map();
+      obs.recs = [];
+      snapBase();
+      return snap;
+    },
+    close(): void {
+      offs.forEach((f) => f());
+    },
+  };
+}
+
+/** A long-running task's user time: mostly its own code, some libc. */
+const TOP_USER_SYMS: [string | null, string, number][] = [
+  [null, 'main', 0.8],
+  ['libc.so.6', '__memmove_avx_unaligned_erms', 0.12],
+  ['libc.so.6', '_IO_file_xsputn', 0.08],
+];
+
+/**
+ * perf top's profile: each task's own user and system time over the window.
+ * Syscall time goes to the call paths' functions; the rest of its system
+ * time to the page-fault and interrupt paths; user time to its own binary.
+ */
+function topProfile(obs: Observed): Sample[] {
+  const agg = new Map<string, Sample>();
+  const add = (s: Omit<Sample, 'ns'>, ns: number): void => {
+    if (ns <= 0) return;
+    const key = `${s.pid}|${s.dso}|${s.sym}`;
+    const cur = agg.get(key);
+    if (cur) cur.ns += ns;
+    else agg.set(key, { ...s, ns });
+  };
+  const sysByPid = new Map<number, number>();
+  for (const { pid, rec } of obs.recs) {
+    const comm = obs.comms.get(pid);
+    if (comm === undefined) continue;
+    const ns = syscallCpuNs(rec);
+    sysByPid.set(pid, (sysByPid.get(pid) ?? 0) + ns);
+    selfTimes(syscallTree(rec.name, rec.fstype), ns, (fn, n, chain) => add({ comm, pid, dso: '[kernel.kallsyms]', sym: fn, kernel: true, chain }, n));
+  }
+  for (const [pid, t] of obs.times) {
+    const comm = obs.comms.get(pid) ?? String(pid);
+    const rest = Math.max(0, t.st - (sysByPid.get(pid) ?? 0));
+    for (const [sym, f, chain] of PROC_KERNEL_SYMS) add({ comm, pid, dso: '[kernel.kallsyms]', sym, kernel: true, chain: [sym, ...chain] }, rest * f);
+    for (const [dso, sym, f] of TOP_USER_SYMS) add({ comm, pid, dso: dso ?? comm, sym, kernel: false, chain: [sym] }, t.ut * f);
+  }
+  return [...agg.values()];
+}
+
+/** perf top --stdio's screen for one window. */
+export function renderTop(s: TopSnapshot, maxRows = 40): string {
+  const head = `   PerfTop:${String(s.irqsPerSec).padStart(8)} irqs/sec  kernel:${s.kernelPct.toFixed(1).padStart(4)}%  exact:  0.0% lost: 0/0 drop: 0/0 [4000Hz cpu-clock:pppH],  (all, ${s.cpus} CPU${s.cpus > 1 ? 's' : ''})`;
+  const rule = '-'.repeat(Math.max(head.length, 80));
+  const rows = s.rows.slice(0, maxRows);
+  const w = Math.max(8, ...rows.map((r) => r.dso.length));
+  const body = rows.map((r) => `  ${r.overhead.toFixed(2).padStart(6)}%  ${r.dso.padEnd(w)}  [${r.kernel ? 'k' : '.'}] ${r.sym}`).join('\n');
+  return `${head}\n${rule}\n\n${body}${body ? '\n' : ''}\n`;
+}
+
+/** perf top --stdio [-d secs] [-F freq]: a window every `d` seconds of machine time until interrupted. */
+function* top(ctx: ToolCtx, k: Kernel, args: string[]): Co<number> {
+  const p = parse(args, ['-d', '--delay', '-F', '--freq', '-E', '--entries']);
+  if (p.bad) {
+    ctx.stderr.write(`  Error: switch \`${p.bad.replace(/^-+/, '')}' requires a value\n`);
+    return 129;
+  }
+  const delay = Number(p.opts.get('-d')?.[0] ?? p.opts.get('--delay')?.[0] ?? 2);
+  const freq = Number(p.opts.get('-F')?.[0] ?? p.opts.get('--freq')?.[0] ?? 4000);
+  const entries = Number(p.opts.get('-E')?.[0] ?? p.opts.get('--entries')?.[0] ?? 40);
+  if (!(delay > 0) || !(freq > 0) || !(entries > 0)) {
+    ctx.stderr.write('perf top: invalid -d, -F or -E value\n');
+    return 129;
+  }
+  const col = topCollector(k, freq);
+  try {
+    for (;;) {
+      yield* ctx.sleepUntil(k.now + Math.round(delay * 1e9));
+      write(ctx, renderTop(col.take(), entries));
+    }
+  } finally {
+    col.close();
+  }
+}
+
 function* perf(ctx: ToolCtx): Co<number> {
   const [sub, ...args] = ctx.argv.slice(1);
   if (!sub || sub === '--help' || sub === 'help') {
@@ -599,6 +780,8 @@ function* perf(ctx: ToolCtx): Co<number> {
       return list(ctx, k, args);
     case 'trace':
       return yield* trace(ctx, k, args);
+    case 'top':
+      return yield* top(ctx, k, args);
     default:
       ctx.stderr.write(`perf: '${sub}' is not a perf-command. See 'perf --help'.\n`);
       return 1;
