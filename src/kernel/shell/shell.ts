@@ -1941,7 +1941,11 @@ export class Shell {
       host: this.host,
       tty: env.interactive && stdout instanceof TermOut,
       tick: (units = 1) => env.run.step(units),
-      sleepUntil: (ns: number) => this.sleepCo(ns, pid),
+      // every sleep costs a step: a tool that sleeps in a loop stays inside the command's budget
+      sleepUntil: (ns: number) => {
+        env.run.step();
+        return this.sleepCo(ns, pid);
+      },
       run: (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) => this.toolRun(env, pid, io, args, opts),
     };
   }
@@ -2572,6 +2576,9 @@ const CORE_SIGNALS = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
  * background jobs while it sleeps or waits, and stops at the step, CPU,
  * output and I/O budgets or on interrupt().
  */
+/** turns of background work a waiting foreground execution does per pump */
+const MAX_WAIT_SPINS = 10_000;
+
 export class Execution {
   run: Run;
   private co: Co<number>;
@@ -2696,8 +2703,11 @@ export class Execution {
     }
   }
 
-  private waitTime(until: number): 'ok' | 'blocked' | 'done' {
-    for (;;) {
+  private waitTime(until: number): 'ok' | 'blocked' | 'done' | 'running' {
+    // background jobs run here without evaluation steps of the foreground: bound the spin so a
+    // job that never settles gives control back (the caller's budgets and timeout then decide)
+    for (let spins = 0; ; spins++) {
+      if (spins >= MAX_WAIT_SPINS) return 'running';
       if (this.sh.interruptPending) {
         this.sh.interruptPending = false;
         this.throwIn(this.sh.takeAbort());
@@ -2717,8 +2727,11 @@ export class Execution {
     }
   }
 
-  private waitJobs(ids: number[]): 'ok' | 'blocked' | 'done' {
-    for (;;) {
+  private waitJobs(ids: number[]): 'ok' | 'blocked' | 'done' | 'running' {
+    // background jobs run here without evaluation steps of the foreground: bound the spin so a
+    // job that never settles gives control back (the caller's budgets and timeout then decide)
+    for (let spins = 0; ; spins++) {
+      if (spins >= MAX_WAIT_SPINS) return 'running';
       if (this.sh.interruptPending) {
         this.sh.interruptPending = false;
         this.throwIn(this.sh.takeAbort());

@@ -5,6 +5,8 @@
  */
 import { bootShell } from '../../shell/testing';
 import { TRACE_DAT_MAGIC } from './tracecmd';
+import { Kernel } from '../../kernel';
+import { Userspace } from '../runtime';
 
 const LINE = /^ {0,16}(\S.*)-(\d+) +\[(\d{3})\] +(\d+)\.(\d{6}): (\S+): +(.*)$/;
 
@@ -80,7 +82,10 @@ describe('trace-cmd record / report', () => {
     expect(r.stderr).toContain('Failed to add filter no_such_function_xyz');
     expect(k.trace.capturing).toBe(false);
     expect(k.vfs.readFile(k.rootCtx(), '/sys/kernel/tracing/current_tracer')).toBe('nop\n');
-    expect(shell.exec('trace-cmd record -p function').status).toBe(1);
+    // no command: it records until stopped (here by the command's step budget)
+    const bounded = bootShell({ limits: { maxSteps: 50 } }).shell.exec('trace-cmd record -p function -o /tmp/x.dat');
+    expect(bounded.stdout).toMatch(/^ {2}plugin 'function'\nHit Ctrl\^C to stop recording\n/);
+    expect(bounded.status).toBe(137);
   });
 });
 
@@ -133,5 +138,18 @@ describe('trace-cmd list / start / stop / show / reset / extract', () => {
     const k2 = k.getState();
     expect(k2.trace?.recordings?.length).toBe(8);
     expect(k2.trace?.recordings?.[0].report).toBe('');
+  });
+});
+
+describe('trace-cmd record without a command', () => {
+  it('records the whole machine until it is stopped, and keeps what it recorded', () => {
+    const k = Kernel.boot({ cpus: 2, memoryMb: 512, seed: 'tc', hostname: 'vm' }, { bootEpochMs: Date.UTC(2026, 0, 1) });
+    const us = new Userspace(k);
+    const r = us.exec({ command: '(sleep 0.3; cat /etc/hostname > /dev/null) & trace-cmd record -e syscalls:sys_enter_openat -o /tmp/t.dat', timeoutMs: 1000 }, true).runToEnd();
+    expect(r.exitCode).toBe(124);
+    expect(r.stdout).toMatch(/^Hit Ctrl\^C to stop recording\n/);
+    const rep = us.exec({ command: 'trace-cmd report -i /tmp/t.dat' }, true).runToEnd().stdout;
+    expect(rep.split('\n').filter((l) => /^\s+cat-\d+ .*sys_enter_openat: .*/.test(l)).length).toBeGreaterThan(0);
+    expect(k.trace.recordings().at(-1)).toMatchObject({ kind: 'trace-cmd', command: '(until Ctrl^C)' });
   });
 });

@@ -13,6 +13,7 @@ import { TRACERS } from '../../trace/trace';
 import type { Co, ToolCtx, ToolSpec } from '../types';
 import { errText, write } from './common';
 import { kernelOf } from './common';
+import { ShellAbort } from '../../shell/io';
 
 export { kernelOf };
 
@@ -198,7 +199,6 @@ function* record(ctx: ToolCtx, k: Kernel, args: string[]): Co<number> {
   if (typeof r === 'number') return r;
   const denied = needRoot(ctx);
   if (denied !== undefined) return denied;
-  if (!r.command.length) return err(ctx, 'record: a command to trace is required (Ctrl^C recording is not available here)');
   if (k.trace.capturing) return err(ctx, 'another trace-cmd record is running');
   try {
     k.trace.beginCapture(r.opts);
@@ -207,14 +207,19 @@ function* record(ctx: ToolCtx, k: Kernel, args: string[]): Co<number> {
   }
   if (r.opts.tracer && r.opts.tracer !== 'nop') write(ctx, `  plugin '${r.opts.tracer}'\n`);
   const self = ctx.pid;
-  let status: number;
+  let status = 0;
   try {
-    status = yield* ctx.run(r.command);
+    if (r.command.length) status = yield* ctx.run(r.command);
+    else {
+      // no command: record the whole machine until Ctrl-C (or the command's time budget) stops it
+      write(ctx, 'Hit Ctrl^C to stop recording\n');
+      for (;;) yield* ctx.sleepUntil(k.now + 100e6);
+    }
   } finally {
     // (also when the run is aborted: the tracefs configuration is restored)
     if (k.trace.capturing) {
       const cap = k.trace.endCapture(r.follow ? (e) => e.pid > self : undefined);
-      const rec = k.trace.addRecording({ kind: 'trace-cmd', command: r.command.join(' '), tracer: r.opts.tracer ?? 'nop', ...cap });
+      const rec = k.trace.addRecording({ kind: 'trace-cmd', command: r.command.length ? r.command.join(' ') : '(until Ctrl^C)', tracer: r.opts.tracer ?? 'nop', ...cap });
       const bad = saveDat(ctx, r.output, rec);
       if (bad === undefined) write(ctx, cpuSummary(rec.events, rec.cpus));
     }
@@ -360,6 +365,8 @@ function* tracecmd(ctx: ToolCtx): Co<number> {
         return 1;
     }
   } catch (e) {
+    // Ctrl-C, a timeout or a budget stop the whole command line: not trace-cmd's own error
+    if (e instanceof ShellAbort) throw e;
     return err(ctx, errText(e));
   }
 }
