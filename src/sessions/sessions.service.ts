@@ -28,6 +28,8 @@ interface Live {
   lastTouchMs: number;
   /** the machine state last stored on the row (running, crashed, stopped) */
   machineState?: string;
+  /** the state reflections in flight, one after another */
+  reflecting?: Promise<void>;
 }
 
 const TOUCH_EVERY_MS = 15_000;
@@ -136,6 +138,9 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async get(tenant: Tenant, id: string): Promise<SessionView> {
+    // a realtime machine may have crashed or rebooted by itself (kernel.panic=N) since the last op
+    const l = this.live.get(id);
+    if (l?.machine && l.tenantId === tenant.id) await l.machine.sync().then(() => this.reflectMachineState(id, l));
     return view(await this.owned(tenant, id));
   }
 
@@ -379,7 +384,13 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
    * A machine that panicked makes its session `crashed` (and a reboot makes it
    * `running` again): the row and the session stream follow the machine.
    */
-  private async reflectMachineState(id: string, l: Live): Promise<void> {
+  private reflectMachineState(id: string, l: Live): Promise<void> {
+    const next = (l.reflecting ?? Promise.resolve()).then(() => this.reflectNow(id, l));
+    l.reflecting = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reflectNow(id: string, l: Live): Promise<void> {
     if (!l.machine) return;
     const info = await l.machine.info();
     const state = info.state === 'crashed' ? 'crashed' : info.state === 'stopped' ? 'stopped' : 'running';
