@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { T, boot, rd, wr } from './testing';
 import { Kernel } from '../kernel';
 import { NOT_TRACEABLE, allTreeFunctions } from './callpath';
 import type { ProbeFiring } from './probes';
@@ -12,13 +13,6 @@ import type { SyscallRecord } from './syscall-record';
 
 const REF = join(__dirname, '../../../../shared/reference/linux-6.1/tracefs');
 const ref = (p: string): string => readFileSync(join(REF, p), 'utf8');
-const T = '/sys/kernel/tracing';
-
-function boot(): Kernel {
-  return Kernel.boot({ cpus: 2, memoryMb: 512, seed: 'trace', hostname: 'kernelab' });
-}
-const rd = (k: Kernel, p: string): string => k.vfs.readFile(k.rootCtx(), `${T}/${p}`);
-const wr = (k: Kernel, p: string, d: string): void => k.vfs.writeFile(k.rootCtx(), `${T}/${p}`, d);
 
 function spawnCat(k: Kernel): number {
   return k.sched.spawn(1, { path: '/usr/bin/cat', argv: ['cat', '/proc/version'] });

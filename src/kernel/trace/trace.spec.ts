@@ -5,28 +5,12 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { T, boot, errno, rd, wr } from './testing';
 import { Kernel } from '../kernel';
-import { KernelError } from '../errors';
 import type { EventFields } from './filter';
 
 const REF = join(__dirname, '../../../../shared/reference/linux-6.1/tracefs');
 const ref = (p: string): string => readFileSync(join(REF, p), 'utf8');
-const T = '/sys/kernel/tracing';
-
-function boot(): Kernel {
-  return Kernel.boot({ cpus: 2, memoryMb: 512, seed: 'trace', hostname: 'kernelab' });
-}
-const rd = (k: Kernel, p: string): string => k.vfs.readFile(k.rootCtx(), `${T}/${p}`);
-const wr = (k: Kernel, p: string, d: string, append = false): void => k.vfs.writeFile(k.rootCtx(), `${T}/${p}`, d, { append });
-function errno(fn: () => void): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KernelError) return e.code;
-    throw e;
-  }
-  return 'OK';
-}
 /** "   48.373958" -> ns */
 const tsNs = (s: string): number => Math.round(Number(s) * 1e6) * 1000;
 const CTX = /^\s*(.+)-(\d+)\s+\[(\d{3})\] (.{5})\s+(\d+\.\d{6}): (.*)$/;

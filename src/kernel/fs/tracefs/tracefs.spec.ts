@@ -4,27 +4,10 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { KernelError } from '../../errors';
-import { Kernel } from '../../kernel';
+import { T, boot, errno, rd, wr } from '../../trace/testing';
 
 const REF = join(__dirname, '../../../../../shared/reference/linux-6.1/tracefs');
 const ref = (p: string): string => readFileSync(join(REF, p), 'utf8');
-const T = '/sys/kernel/tracing';
-
-function boot(): Kernel {
-  return Kernel.boot({ cpus: 2, memoryMb: 512, seed: 'trace', hostname: 'kernelab' });
-}
-const rd = (k: Kernel, p: string): string => k.vfs.readFile(k.rootCtx(), `${T}/${p}`);
-const wr = (k: Kernel, p: string, d: string, append = false): void => k.vfs.writeFile(k.rootCtx(), `${T}/${p}`, d, { append });
-function errno(fn: () => void): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KernelError) return e.code;
-    throw e;
-  }
-  return 'OK';
-}
 
 describe('tracefs control files', () => {
   const k = boot();
