@@ -1359,6 +1359,64 @@ export class Trace {
     }
   }
 
+  /** Whether anything observes the kernel right now (a tracer, an enabled event or trigger, a kprobe or bpftrace probe). */
+  get observed(): boolean {
+    return this.fnActive || this.evActive || this.k.probes.any;
+  }
+
+  /**
+   * A kernel activity outside a system call (a page fault, a block request, a
+   * packet): walks `tree` (from namedTree()) for task `pid` (0: the idle task
+   * of `opts.cpu`) from `opts.atNs` (default now): function / function_graph
+   * entries and exits, kprobes / kretprobes and the kmem marks of its nodes,
+   * under the untraced caller `parent`. `opts.flags` are the irq-info flags
+   * of its lines ('d.h1.' in a hard irq, '..s1.' in a softirq). Returns the
+   * time the walk took in ns (0 when nothing observes the kernel).
+   */
+  kernelPath(pid: number, tree: CallNode, parent: string, opts: { cpu?: number; atNs?: number; flags?: string } = {}): number {
+    if (!this.fnActive && !this.k.probes.any) return 0;
+    const c = pid ? this.taskCtx(pid) : this.idleCtx(opts.cpu ?? 0);
+    if (opts.cpu !== undefined && opts.cpu < this.st.cpus.length) c.cpu = opts.cpu;
+    if (opts.flags) c.flags = opts.flags;
+    const prev = this.tsAt;
+    const prevCur = this.current;
+    this.current = c;
+    try {
+      return this.visit(c, tree, parent, opts.atNs ?? this.k.now, UNIT_NS, 0);
+    } finally {
+      this.tsAt = prev;
+      this.current = prevCur;
+    }
+  }
+
+  /**
+   * A static tracepoint fired by the model (e.g. tracepoint(pid, 'block', 'block_rq_issue', {...})):
+   * the trace event (format, filter, triggers) and bpftrace's `tracepoint:sys:name` probes.
+   * `opts.atNs` timestamps it (default now); pid 0 is the idle task of `opts.cpu`.
+   */
+  tracepoint(pid: number, system: string, name: string, fields: EventFields, opts: { cpu?: number; atNs?: number; flags?: string } = {}): void {
+    if (!this.evActive && !this.k.probes.any) return;
+    const c = pid ? this.taskCtx(pid) : this.idleCtx(opts.cpu ?? 0);
+    if (opts.cpu !== undefined && opts.cpu < this.st.cpus.length) c.cpu = opts.cpu;
+    const prev = this.tsAt;
+    try {
+      this.tsAt = opts.atNs !== undefined ? Math.round(opts.atNs) : prev;
+      if (this.evActive) this.event(c.cpu, c.pid, c.comm, system, name, fields, opts.flags ? { flags: opts.flags } : undefined);
+      const bus = this.k.probes;
+      if (bus.any) {
+        const full = `${system}:${name}`;
+        bus.fire('tracepoint', full, () => ({ kind: 'tracepoint', name: full, cpu: c.cpu, tid: c.pid, pid: c.tgid, comm: c.comm, nsecs: this.tsAt ?? this.k.now, args: [], fields, kstack: [] }));
+      }
+    } finally {
+      this.tsAt = prev;
+    }
+  }
+
+  private idleCtx(cpu: number): EmitCtx {
+    const n = cpu < this.st.cpus.length ? cpu : 0;
+    return { cpu: n, pid: 0, tgid: 0, comm: `swapper/${n}`, prio: 120, stack: [], seq: 0 };
+  }
+
   /** A local timer interrupt (tick) on `cpu` while `pid` runs: the hrtimer path and the timer/irq events. */
   timerTick(cpu: number, pid: number, atNs?: number): void {
     if (!this.fnActive && !this.evActive && !this.k.probes.any) return;
