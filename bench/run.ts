@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ main: () => Promise<void> }>> = {
   modules: () => import('./modules'),
   exec: () => import('./exec'),
   'trace-stream': () => import('./trace-stream'),
+  'trace-isolation': () => import('./trace-isolation'),
   bpftrace: () => import('./bpftrace'),
   trace: () => import('./trace'),
 };

@@ -34,6 +34,7 @@ import { SessionAccessGuard } from './sessions/session-access.guard';
 import { SessionEventBus } from './sessions/session-events';
 import { SessionsController } from './sessions/sessions.controller';
 import { SessionsService } from './sessions/sessions.service';
+import { CheckpointStore } from './sessions/checkpoint-store';
 import { TenantsController } from './tenants/tenants.controller';
 
 export interface AppOptions {
@@ -54,6 +55,7 @@ export class AppModule {
       DriverRegistry,
       SessionEventBus,
       SessionsService,
+      CheckpointStore,
       Reaper,
       MetricsService,
       StreamGateway,

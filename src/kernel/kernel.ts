@@ -1,4 +1,5 @@
 import { KernelError } from './errors';
+import type { BlobSink, BlobSource } from './blobs';
 import { buildRootfs } from './fs/rootfs';
 import { MemFs, type MemFsState } from './fs/memfs';
 import { buildProcfs } from './fs/procfs';
@@ -264,7 +265,8 @@ export class Kernel {
 
   // ---------------------------------------------------------------- snapshots
 
-  getState(): KernelState {
+  /** The machine's state as JSON; with `blobs`, its large immutable parts are handed to the sink (see blobs.ts). */
+  getState(blobs?: BlobSink): KernelState {
     const memfs: Record<string, MemFsState> = {};
     for (const [id, fs] of this.memfs) memfs[id] = fs.getState();
     return {
@@ -279,7 +281,7 @@ export class Kernel {
       sched: this.sched.getState(),
       sysctl: this.sysctl.getState(),
       modules: this.modules.getState(),
-      trace: this.trace.getState(),
+      trace: this.trace.getState(blobs),
       devices: this.devices.getState(),
       faults: this.faults.getState(),
       memfs,
@@ -287,7 +289,7 @@ export class Kernel {
     };
   }
 
-  setState(s: KernelState): void {
+  setState(s: KernelState, blobs?: BlobSource): void {
     if (s.version !== STATE_VERSION) throw new KernelError('EINVAL', `unsupported snapshot version ${s.version}`);
     this.nowNs = s.now;
     this.bootEpochMs = s.bootEpochMs;
@@ -298,7 +300,7 @@ export class Kernel {
     this.sched.setState(s.sched);
     this.sysctl.setState(s.sysctl);
     this.modules.setState(s.modules);
-    this.trace.setState(s.trace);
+    this.trace.setState(s.trace, blobs);
     this.devices.setState(s.devices);
     this.faults.setState(s.faults);
     for (const [id, st] of Object.entries(s.memfs)) {
@@ -314,9 +316,9 @@ export class Kernel {
   }
 
   /** Rebuilds a machine from a snapshot. */
-  static fromState(s: KernelState, deps: KernelDeps = {}): Kernel {
+  static fromState(s: KernelState, deps: KernelDeps = {}, blobs?: BlobSource): Kernel {
     const k = new Kernel(s.config, deps);
-    k.setState(s);
+    k.setState(s, blobs);
     return k;
   }
 }

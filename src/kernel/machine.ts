@@ -179,10 +179,30 @@ export interface Machine {
   /** Moves a realtime machine's clock to the present; no-op in manual mode. */
   sync(): Promise<void>;
   subscribe(stream: string, opts: SubscribeOptions, onEvent: (e: StreamEvent) => void): Promise<Subscription>;
+  /** The whole machine as one self-contained image (user snapshots, clones). */
   snapshot(): Promise<Uint8Array>;
+  /**
+   * The machine as a checkpoint: a small head plus named immutable blobs
+   * (full trace ring pages, finished recordings). A blob keeps its key and
+   * its bytes for as long as the machine holds it, so a store that already
+   * has a key need not ask for its bytes again. Taken at once; the blobs'
+   * bytes may be asked for later, while the machine runs on.
+   */
+  checkpoint(): Promise<MachineCheckpoint>;
   restore(bytes: Uint8Array): Promise<void>;
   destroy(): Promise<void>;
 }
+
+export interface MachineCheckpoint {
+  head: Uint8Array;
+  /** every blob the head refers to */
+  blobKeys: string[];
+  /** the bytes of one of blobKeys */
+  blob(key: string): Uint8Array;
+}
+
+/** A checkpoint's blobs by key, for restoring it (drivers' fromSnapshot). */
+export type CheckpointBlobs = (key: string) => Uint8Array | undefined;
 
 export function unknownStream(stream: string): KernelError {
   return new KernelError('EINVAL', `unknown stream '${stream}'`);

@@ -1,6 +1,8 @@
 import { KernelError } from './errors';
 import { Kernel, type KernelState } from './kernel';
 import type {
+  CheckpointBlobs,
+  MachineCheckpoint,
   MachineQuery,
   JournalEntry,
   Machine,
@@ -14,6 +16,7 @@ import type {
   Subscription,
 } from './machine';
 import { unknownStream } from './machine';
+import type { BlobSink } from './blobs';
 import type { DirEntry } from './fs/vfs';
 import { queryMachine, runModprobe, runRmmod } from './machine-views';
 import { toDmesgJsonRecord } from './printk/dmesg';
@@ -39,6 +42,12 @@ export interface SimDeps {
 
 /** evaluation steps a live command runs before the machine yields to other work */
 const STEPS_PER_SLICE = 5_000;
+/**
+ * wall-clock milliseconds a live command runs before it yields, whatever its
+ * steps cost (under a tracer a step emits thousands of records): other
+ * sessions' requests wait at most about this long for it
+ */
+const SLICE_MS = 4;
 
 /** Fixed boot epoch of manual-clock machines, so their renders are reproducible. */
 export const MANUAL_BOOT_EPOCH_MS = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -52,6 +61,8 @@ interface SimEnvelope {
   kernel: KernelState;
   /** open terminals (absent in older snapshots) */
   terminals?: TerminalState[];
+  /** the next blob key number (checkpoints) */
+  blobSeq?: number;
 }
 
 /**
@@ -71,6 +82,10 @@ export class SimMachine implements Machine {
   private btRuns = new Map<string, BtRun>();
   /** pending wake-up of the terminals' foreground commands */
   private termTimer?: { at: number; cancel: () => void };
+  /** keys of the immutable state parts (blobs) checkpoints handed out, by object */
+  private blobIds = new WeakMap<object, string>();
+  /** blob keys are `b<n>`, never reused by this machine (the counter travels in checkpoints) */
+  private nextBlob = 0;
 
   private constructor(
     private readonly spec: MachineSpec,
@@ -105,10 +120,21 @@ export class SimMachine implements Machine {
     return m;
   }
 
-  static fromSnapshot(bytes: Uint8Array, deps: SimDeps): SimMachine {
+  /** A machine from snapshot() bytes, or from a checkpoint's head and its blobs. */
+  static fromSnapshot(bytes: Uint8Array, deps: SimDeps, blobs?: CheckpointBlobs): SimMachine {
     const env = decodeSnapshot(bytes);
-    const k = Kernel.fromState(env.kernel, { logger: deps.logger });
+    const ids = new WeakMap<object, string>();
+    const source = (key: string): unknown => {
+      const b = blobs?.(key);
+      if (!b) return undefined;
+      const v = JSON.parse(new TextDecoder().decode(b)) as object;
+      ids.set(v, key);
+      return v;
+    };
+    const k = Kernel.fromState(env.kernel, { logger: deps.logger }, source);
     const m = new SimMachine(env.spec, deps, k);
+    m.blobIds = ids;
+    m.nextBlob = env.blobSeq ?? 0;
     m.state = env.state;
     m.anchorWallMs = env.anchorWallMs;
     m.anchorVirtNs = env.anchorVirtNs;
@@ -245,7 +271,7 @@ export class SimMachine implements Machine {
     this.assertUp(op);
     if (op.type === 'exec') {
       const run = this.us.exec(op, this.manual);
-      const value = this.manual ? run.runToEnd() : await this.runLive(run);
+      const value = await this.runLive(run);
       if (this.topSubs.size) this.tickPerfTop();
       return { vtimeNs: at, value };
     }
@@ -255,7 +281,11 @@ export class SimMachine implements Machine {
     return { vtimeNs: at, value };
   }
 
-  /** A command on a realtime clock: pumped in slices, sleeping in wall time. */
+  /**
+   * A command pumped in time slices, so other sessions' work runs between
+   * them. On a realtime clock it sleeps in wall time; on a manual clock a
+   * sleep moves the clock at once (like runToEnd(), with the same result).
+   */
   private async runLive(run: ExecRun): Promise<ExecOutcome> {
     const wait = (ms: number): Promise<void> =>
       new Promise((resolve) => {
@@ -264,11 +294,12 @@ export class SimMachine implements Machine {
       });
     for (;;) {
       this.syncNow();
-      const st = run.pump(STEPS_PER_SLICE);
+      const sliceStart = this.deps.wallMs();
+      const st = run.pump(STEPS_PER_SLICE, () => this.deps.wallMs() - sliceStart >= SLICE_MS);
       if (st.t === 'done') return run.outcome();
       if (this.destroyed) throw new KernelError('ENXIO', 'machine destroyed');
       if (st.t === 'running') await wait(0);
-      else if (!this.deps.schedule) this.k.advanceTo(st.untilNs);
+      else if (this.manual || !this.deps.schedule) this.k.advanceTo(st.untilNs);
       else await wait(Math.max(1, Math.ceil((st.untilNs - this.k.now) / 1e6)));
     }
   }
@@ -658,6 +689,42 @@ export class SimMachine implements Machine {
     env.anchorVirtNs = this.k.now;
     env.anchorWallMs = this.deps.wallMs();
     return new TextEncoder().encode(JSON.stringify(env));
+  }
+
+  async checkpoint(): Promise<MachineCheckpoint> {
+    this.alive();
+    this.syncNow();
+    const held = new Map<string, object>();
+    const sink: BlobSink = {
+      ref: (v) => {
+        let key = this.blobIds.get(v);
+        if (key === undefined) {
+          key = `b${this.nextBlob++}`;
+          this.blobIds.set(v, key);
+        }
+        held.set(key, v);
+        return key;
+      },
+    };
+    const env: SimEnvelope = {
+      spec: this.spec,
+      state: this.state,
+      anchorWallMs: this.deps.wallMs(),
+      anchorVirtNs: this.k.now,
+      kernel: this.k.getState(sink),
+      terminals: this.us.getState(),
+    };
+    env.blobSeq = this.nextBlob;
+    const enc = new TextEncoder();
+    return {
+      head: enc.encode(JSON.stringify(env)),
+      blobKeys: [...held.keys()],
+      blob: (key) => {
+        const v = held.get(key);
+        if (!v) throw new KernelError('ENOENT', `no blob ${key} in this checkpoint`);
+        return enc.encode(JSON.stringify(v));
+      },
+    };
   }
 
   async restore(bytes: Uint8Array): Promise<void> {

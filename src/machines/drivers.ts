@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors';
-import type { DriverName, Machine, MachineSpec } from '../kernel/machine';
+import type { CheckpointBlobs, DriverName, Machine, MachineSpec } from '../kernel/machine';
 import { type SimDeps, SimMachine } from '../kernel/sim-machine';
 
 /** Boots and restores machines of one driver. */
@@ -11,7 +11,8 @@ export interface MachineDriver {
   boot(spec: MachineSpec, atWallMs?: number): Promise<Machine>;
   /** Whether spec + boot time + journal reproduce a machine exactly (no boot checkpoint needed). */
   readonly deterministic: boolean;
-  fromSnapshot(bytes: Uint8Array): Promise<Machine>;
+  /** A machine from snapshot() bytes, or from a checkpoint's head and its blobs. */
+  fromSnapshot(bytes: Uint8Array, blobs?: CheckpointBlobs): Promise<Machine>;
 }
 
 @Injectable()
@@ -34,8 +35,8 @@ export class SimDriver implements MachineDriver {
     return SimMachine.boot(spec, this.deps(), atWallMs);
   }
 
-  async fromSnapshot(bytes: Uint8Array): Promise<Machine> {
-    return SimMachine.fromSnapshot(bytes, this.deps());
+  async fromSnapshot(bytes: Uint8Array, blobs?: CheckpointBlobs): Promise<Machine> {
+    return SimMachine.fromSnapshot(bytes, this.deps(), blobs);
   }
 }
 

@@ -11,6 +11,7 @@ import { LIVE_STATES, type SessionState } from '../database/entities/session.ent
 import type { Machine, MachineOp, MachineSpec, OpResult } from '../kernel/machine';
 import { KERNEL_RELEASE } from '../kernel/types';
 import { DriverRegistry } from '../machines/drivers';
+import { CheckpointStore, type StoredCheckpoint } from './checkpoint-store';
 import { SessionEventBus, type SessionEvent } from './session-events';
 import type { CreateSessionDto, ListSessionsQuery, SessionPage, SessionView, SnapshotView } from './sessions.dto';
 
@@ -28,6 +29,10 @@ interface Live {
   lastTouchMs: number;
   /** the machine state last stored on the row (running, crashed, stopped) */
   machineState?: string;
+  /** what the store holds of its checkpoint (blob keys); unknown until first needed */
+  stored?: StoredCheckpoint;
+  /** checkpoint writes in flight, one after another */
+  writing?: Promise<void>;
   /** the state reflections in flight, one after another */
   reflecting?: Promise<void>;
 }
@@ -58,6 +63,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     @InjectRepository(SessionEventRow) private readonly eventRows: Repository<SessionEventRow>,
     private readonly drivers: DriverRegistry,
     private readonly bus: SessionEventBus,
+    private readonly store: CheckpointStore,
   ) {}
 
   // ------------------------------------------------------------ lifecycle
@@ -72,7 +78,8 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     for (const [id, l] of this.live) {
       if (!l.machine) continue; // never booted: its genesis and journal are its durable state
       try {
-        if (l.sinceCheckpoint > 0) await l.lock.runExclusive(() => this.checkpoint(id, l));
+        if (l.sinceCheckpoint > 0) await l.lock.runExclusive(() => this.checkpoint(id, l, true));
+        await l.writing;
       } catch (e) {
         this.log.warn(`checkpoint of ${id} at shutdown failed: ${String(e)}`);
       }
@@ -106,7 +113,13 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const entries = await this.journal.find({ where: { sessionId: id, seq: MoreThan(row.checkpointSeq) }, order: { seq: 'ASC' } });
     const seq = entries.length ? entries[entries.length - 1].seq : row.checkpointSeq;
     const base = { tenantId: row.tenantId, lock: new Mutex(), seq, sinceCheckpoint: entries.length, lastTouchMs: 0 };
-    const spec: MachineSpec = { cpus: row.cpus, memoryMb: row.memoryMb, seed: row.seed, hostname: row.hostname, clock: row.clock as MachineSpec['clock'] };
+    const spec: MachineSpec = {
+      cpus: row.cpus,
+      memoryMb: row.memoryMb,
+      seed: row.seed,
+      hostname: row.hostname,
+      clock: row.clock as MachineSpec['clock'],
+    };
     if (row.kernelConfig) spec.kernelConfig = row.kernelConfig;
     if (!row.checkpoint && entries.length === 0 && driver.deterministic) {
       // untouched since it was created: it boots on first use, exactly as it would have
@@ -114,13 +127,17 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       return;
     }
     let machine: Machine;
-    if (row.checkpoint) machine = await driver.fromSnapshot(new Uint8Array(row.checkpoint));
-    else if (driver.deterministic) machine = await driver.boot(spec, row.createdAt.getTime()); // boot it again exactly as it was booted
+    let stored: StoredCheckpoint | undefined;
+    if (row.checkpoint) {
+      const cp = await this.store.load(id);
+      stored = cp.stored;
+      machine = await driver.fromSnapshot(new Uint8Array(row.checkpoint), cp.blobs);
+    } else if (driver.deterministic)
+      machine = await driver.boot(spec, row.createdAt.getTime()); // boot it again exactly as it was booted
     else throw new Error('no checkpoint');
     await machine.replay(entries.map((e) => ({ vtimeNs: e.vtimeNs, op: e.op as MachineOp })));
-    this.live.set(id, { ...base, machine });
+    this.live.set(id, { ...base, machine, stored });
   }
-
 
   // ------------------------------------------------------------ queries
 
@@ -177,7 +194,11 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     return this.tenantLock(tenant.id).runExclusive(async () => {
       const liveCount = await this.liveCount(tenant.id);
       if (liveCount >= tenant.limits.maxSessions) {
-        throw new ApiError(429, 'SESSION_QUOTA_EXCEEDED', `tenant has ${liveCount} live sessions, its limit is ${tenant.limits.maxSessions}`);
+        throw new ApiError(
+          429,
+          'SESSION_QUOTA_EXCEEDED',
+          `tenant has ${liveCount} live sessions, its limit is ${tenant.limits.maxSessions}`,
+        );
       }
       let machine: Machine | undefined;
       let spec: MachineSpec;
@@ -191,7 +212,13 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         machine = await this.drivers.get(snap.driver).fromSnapshot(new Uint8Array(snap.data));
         const info = await machine.info();
         const source = await this.sessions.findOne({ where: { id: snap.sessionId } });
-        spec = { cpus: info.cpus, memoryMb: info.memoryMb, seed: source?.seed ?? '', hostname: source?.hostname ?? 'kernelab', clock: info.clock };
+        spec = {
+          cpus: info.cpus,
+          memoryMb: info.memoryMb,
+          seed: source?.seed ?? '',
+          hostname: source?.hostname ?? 'kernelab',
+          clock: info.clock,
+        };
         if (source?.kernelConfig) spec.kernelConfig = source.kernelConfig;
         if (dto.seed !== undefined || dto.hostname !== undefined || dto.clock !== undefined || dto.kernelConfig !== undefined) {
           throw new ApiError(400, 'SNAPSHOT_MISMATCH', 'seed, hostname, clock and kernelConfig of a clone come from its snapshot');
@@ -313,7 +340,9 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       row.state = 'deleted';
       row.stateReason = reason;
       row.deletedAt = new Date(this.clock.now());
+      await l?.writing;
       await this.sessions.update({ id: row.id }, { state: 'deleted', stateReason: reason, deletedAt: row.deletedAt, checkpoint: null });
+      await this.store.drop(row.id);
       await this.journal.delete({ sessionId: row.id });
       await this.event(row, 'state', { state: 'deleted', previous, reason });
     };
@@ -402,7 +431,8 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const row = await this.sessions.findOne({ where: { id } });
     if (!row || row.state === 'deleted') return;
     const previous = row.state;
-    const reason = state === 'crashed' ? (info.stateReason ?? 'kernel panic') : state === 'stopped' ? 'powered off' : `rebooted (boot ${info.boot})`;
+    const reason =
+      state === 'crashed' ? (info.stateReason ?? 'kernel panic') : state === 'stopped' ? 'powered off' : `rebooted (boot ${info.boot})`;
     row.state = state;
     row.stateReason = reason;
     await this.sessions.update({ id }, { state, stateReason: reason });
@@ -410,14 +440,24 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     await this.event(row, 'state', { state, previous, reason });
   }
 
-  /** Writes a checkpoint and drops the journal entries it covers. Call with the session lock held. */
-  private async checkpoint(id: string, l: Live): Promise<void> {
-    const bytes = Buffer.from(await (await this.ensure(l)).snapshot());
-    await this.db.transaction(async (m) => {
-      await m.update(SessionRow, { id }, { checkpoint: bytes, checkpointSeq: l.seq });
-      await m.delete(JournalRow, { sessionId: id, seq: LessThanOrEqual(l.seq) });
-    });
+  /**
+   * Takes a checkpoint (at once, under the session lock the caller holds) and
+   * stores it with CheckpointStore, which drops the journal entries it covers.
+   * The store's work runs behind the op that triggered it, one checkpoint
+   * after another per session, unless `wait`. Until it commits, the previous
+   * checkpoint and the journal remain the durable state; a write that fails is
+   * logged and the next checkpoint covers its entries.
+   */
+  private async checkpoint(id: string, l: Live, wait = false): Promise<void> {
+    const cp = await (await this.ensure(l)).checkpoint();
+    const seq = l.seq;
     l.sinceCheckpoint = 0;
+    const write = (l.writing ?? Promise.resolve()).then(async () => {
+      const stored = await this.store.write(id, cp, seq, l.stored);
+      if (stored) l.stored = stored;
+    });
+    l.writing = write.catch((e) => this.log.error(`checkpoint of ${id} at seq ${seq} failed: ${String(e)}`));
+    if (wait) await write;
   }
 
   private touch(id: string, l: Live): void {
@@ -473,7 +513,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     if (snap.driver !== machine.driver) throw new ApiError(400, 'SNAPSHOT_MISMATCH', `snapshot is of driver ${snap.driver}`);
     await l.lock.runExclusive(async () => {
       await machine.restore(new Uint8Array(snap.data));
-      await this.checkpoint(id, l);
+      await this.checkpoint(id, l, true);
     });
     this.bus.machineReplaced$.next(id);
     const row = await this.owned(tenant, id);
@@ -502,7 +542,10 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     for (const row of soon) {
       if (this.warned.has(row.id)) continue;
       this.warned.add(row.id);
-      await this.event(row, 'expiring', { expiresAt: row.expiresAt.toISOString(), secondsLeft: Math.max(0, Math.round((row.expiresAt.getTime() - now) / 1000)) });
+      await this.event(row, 'expiring', {
+        expiresAt: row.expiresAt.toISOString(),
+        secondsLeft: Math.max(0, Math.round((row.expiresAt.getTime() - now) / 1000)),
+      });
     }
     return { expired: expired.length, idle: idle.length };
   }
@@ -522,7 +565,10 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async liveCount(tenantId: string): Promise<number> {
-    const r = (await this.db.query(`SELECT count(*)::int AS n FROM sessions WHERE tenant_id = $1 AND state = ANY($2)`, [tenantId, LIVE_STATES])) as { n: number }[];
+    const r = (await this.db.query(`SELECT count(*)::int AS n FROM sessions WHERE tenant_id = $1 AND state = ANY($2)`, [
+      tenantId,
+      LIVE_STATES,
+    ])) as { n: number }[];
     return Number(r[0].n);
   }
 
@@ -536,12 +582,24 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       .orderBy('e.seq', 'ASC')
       .take(limit)
       .getMany();
-    return rows.map((e) => ({ sessionId: id, tenantId: row.tenantId, seq: e.seq, type: e.type as SessionEvent['type'], data: e.data, at: e.createdAt.toISOString() }));
+    return rows.map((e) => ({
+      sessionId: id,
+      tenantId: row.tenantId,
+      seq: e.seq,
+      type: e.type as SessionEvent['type'],
+      data: e.data,
+      at: e.createdAt.toISOString(),
+    }));
   }
 
   /** Counts for /metrics. */
   async countsByState(): Promise<Record<SessionState, number>> {
-    const rows = (await this.sessions.createQueryBuilder('s').select('s.state', 'state').addSelect('COUNT(*)', 'n').groupBy('s.state').getRawMany()) as {
+    const rows = (await this.sessions
+      .createQueryBuilder('s')
+      .select('s.state', 'state')
+      .addSelect('COUNT(*)', 'n')
+      .groupBy('s.state')
+      .getRawMany()) as {
       state: SessionState;
       n: string;
     }[];

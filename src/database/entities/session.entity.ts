@@ -44,6 +44,14 @@ export class JournalRow {
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt!: Date;
 }
 
+/** A large immutable part of a session's checkpoint (see SimMachine.checkpoint), referenced by key from its head. */
+@Entity('checkpoint_blobs')
+export class CheckpointBlobRow {
+  @PrimaryColumn({ name: 'session_id', type: 'uuid' }) sessionId!: string;
+  @PrimaryColumn({ type: 'text' }) key!: string;
+  @Column({ type: 'bytea', select: false }) data!: Buffer;
+}
+
 @Entity('session_events')
 export class SessionEventRow {
   @PrimaryColumn({ name: 'session_id', type: 'uuid' }) sessionId!: string;

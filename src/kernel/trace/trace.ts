@@ -24,6 +24,7 @@ import {
   staticEvents,
 } from './data';
 import type { SyscallRecord } from './syscall-record';
+import { type BlobSink, type BlobSource, blobRef, resolveBlob } from '../blobs';
 import { type CallNode, SCHEDULE_TREE, SYSCALL_WRAPPERS, TIMER_TREE, UNIT_NS, namedTree, syscallTree } from './callpath';
 import type { ProbeFiring, ProbeKind } from './probes';
 import { syscallArgNames } from './syscalls';
@@ -332,12 +333,36 @@ export class Trace {
 
   // ------------------------------------------------------------------ state
 
-  getState(): TraceState {
-    return JSON.parse(JSON.stringify(this.st)) as TraceState;
+  /**
+   * The tracing state as JSON. Recorded entries never change once written and
+   * a ring page never changes once the next page is started, so full pages and
+   * finished recordings are shared, not copied; with `blobs` they are handed
+   * to the sink and replaced by `{$blob: key}` references (a checkpoint then
+   * writes only what is new since the last one).
+   */
+  getState(blobs?: BlobSink): TraceState {
+    const { cpus, snapshot, recordings, ...rest } = this.st;
+    const out = JSON.parse(JSON.stringify(rest)) as TraceState;
+    const page = (p: TraceEntry[], last: boolean): TraceEntry[] => (last ? p.slice() : blobs ? (blobRef(blobs, p) as unknown as TraceEntry[]) : p);
+    const buf = (b: CpuBuffer): CpuBuffer => ({ ...b, pages: b.pages.map((p, i) => page(p, i === b.pages.length - 1)) });
+    out.cpus = cpus.map(buf);
+    if (snapshot) out.snapshot = snapshot.map(buf);
+    if (recordings) out.recordings = recordings.map((r) => (blobs ? (blobRef(blobs, r) as unknown as Recording) : r));
+    return out;
   }
 
-  setState(s: TraceState | undefined): void {
-    this.st = s ? (JSON.parse(JSON.stringify(s)) as TraceState) : this.fresh();
+  /** Restores getState(); `blobs` resolves the `{$blob: key}` references of a checkpoint. */
+  setState(s: TraceState | undefined, blobs?: BlobSource): void {
+    if (s) {
+      const { cpus, snapshot, recordings, ...rest } = s;
+      const st = JSON.parse(JSON.stringify(rest)) as TraceState;
+      const page = (p: unknown): TraceEntry[] => resolveBlob(p, blobs) as TraceEntry[];
+      const buf = (b: CpuBuffer): CpuBuffer => ({ ...b, pages: b.pages.map((p, i) => (i === b.pages.length - 1 ? page(p).slice() : page(p))) });
+      st.cpus = cpus.map(buf);
+      if (snapshot) st.snapshot = snapshot.map(buf);
+      if (recordings) st.recordings = recordings.map((r) => resolveBlob(r, blobs) as Recording);
+      this.st = st;
+    } else this.st = this.fresh();
     this.filterCache.clear();
     this.setCache.clear();
     this.cmdMap = undefined;
@@ -1207,6 +1232,11 @@ export class Trace {
         else if (/^do_sys_openat2$|^do_filp_open$/.test(n.fn)) a[1] = rec.path;
         else a[i] = rec.path;
       }
+    }
+    // do_sys_openat2(dfd, filename, struct open_how *how): build_open_how() forces O_LARGEFILE (64-bit), mode only with O_CREAT/O_TMPFILE
+    if (n.fn === 'do_sys_openat2' && rec.name === 'openat') {
+      const flags = Number(rec.args[2] ?? 0);
+      a[2] = [flags | 0o100000, flags & 0o20000100 ? Number(rec.args[3] ?? 0) : 0, 0];
     }
     if (/^vfs_(read|write)$/.test(n.fn)) a.unshift(fakePtr(c.pid, `file${rec.args[0] ?? 0}`));
     return a;

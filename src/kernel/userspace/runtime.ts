@@ -41,6 +41,8 @@ export interface ExecOutcome {
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 /** evaluation steps between two timeout checks */
 const TIMEOUT_CHECK_STEPS = 256;
+/** steps between two yieldNow() checks (a step can be a whole tool run: thousands of trace records under a tracer) */
+const YIELD_CHECK_STEPS = 4;
 export const MAX_EXEC_TIMEOUT_MS = 600_000;
 /** most terminals one machine keeps open */
 export const MAX_TERMINALS = 8;
@@ -110,8 +112,11 @@ export class ExecRun {
     return this.k.now - this.startNs + (this.manual ? this.ex.run.cpuNs : 0);
   }
 
-  /** Runs at most `maxSteps` evaluation steps, checking the timeout every few hundred. */
-  pump(maxSteps = Infinity): PumpState {
+  /**
+   * Runs at most `maxSteps` evaluation steps, checking the timeout every few
+   * hundred, or until `yieldNow()` says the caller's time slice is spent.
+   */
+  pump(maxSteps = Infinity, yieldNow?: () => boolean): PumpState {
     let budget = maxSteps;
     for (;;) {
       if (!this.ex.done && this.k.faults.crashed) {
@@ -124,7 +129,7 @@ export class ExecRun {
         this.timedOut = true;
         this.shell.timeoutForeground();
       }
-      const slice = Math.min(TIMEOUT_CHECK_STEPS, budget);
+      const slice = Math.min(yieldNow ? YIELD_CHECK_STEPS : TIMEOUT_CHECK_STEPS, budget);
       const st = this.ex.pump(slice);
       if (st === 'done') {
         if (this.endNs === undefined) {
@@ -136,7 +141,7 @@ export class ExecRun {
       }
       if (st === 'running') {
         budget -= slice;
-        if (budget <= 0) return { t: 'running' };
+        if (budget <= 0 || yieldNow?.()) return { t: 'running' };
         continue;
       }
       const until = Math.min(this.ex.blockedUntil ?? this.k.now, this.startNs + this.timeoutNs);
