@@ -88,12 +88,13 @@ export class Syscalls {
     const now = this.k.now;
     const startNs = extra.startNs ?? (this.cursor > now ? this.cursor : now);
     const durNs = extra.durNs ?? (PATH_COST_NS[name] ?? BASE_NS) + ((extra.bytes ?? 0) >> BYTE_SHIFT);
-    if (extra.startNs === undefined) this.cursor = startNs + durNs;
     const rec: SyscallRecord = { name, nr: SYSCALL_NR[name] ?? -1, args, ret, startNs, durNs };
     if (extra.path !== undefined) rec.path = extra.path;
     if (extra.fstype !== undefined) rec.fstype = extra.fstype;
     if (extra.bytes !== undefined) rec.bytes = extra.bytes;
+    // (tracing the call may make it longer: rec.durNs then includes the tracer's cost)
     this.k.trace.syscall(pid, rec);
+    if (extra.startNs === undefined) this.cursor = startNs + rec.durNs;
   }
 
   // ------------------------------------------------------------------ descriptors

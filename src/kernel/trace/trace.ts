@@ -1078,14 +1078,21 @@ export class Trace {
     const tgid = task?.tgid ?? pid;
     const ctx: EmitCtx = { cpu, pid, tgid, comm, prio: task ? 120 + task.nice : 120, rec, stack: [], seq: 0 };
     const t0 = rec.startNs;
-    const t1 = rec.startNs + Math.max(0, rec.durNs);
+    let t1 = rec.startNs + Math.max(0, rec.durNs);
     const prevTs = this.tsAt;
     const prevCur = this.current;
     this.current = ctx;
     try {
       this.tsAt = t0;
       if (this.evActive || probes) this.syscallEvents(ctx, true);
-      if (this.fnActive || probes || this.evActive) this.walk(ctx, syscallTree(rec.name, rec.fstype), t0, rec.durNs);
+      if (this.fnActive || probes || this.evActive) {
+        // the call takes longer by what tracing it costs: the caller's clock (Syscalls' cursor) moves on from the new end
+        const took = this.walk(ctx, syscallTree(rec.name, rec.fstype), t0, rec.durNs);
+        if (took > rec.durNs && !ctx.dead) {
+          rec.durNs = Math.round(took);
+          t1 = t0 + rec.durNs;
+        }
+      }
       // a local timer tick that falls inside the call's CPU time interrupts it (HZ=250)
       const tick = Math.ceil(t0 / TICK_NS) * TICK_NS;
       // (not under function_graph: its nesting is rendered from entry order, and the interrupt would split the call's)
@@ -1152,7 +1159,7 @@ export class Trace {
   }
 
   /** Walks a call tree from `t0` over `durNs`: function entries/exits, kprobes, node events, context switches. */
-  private walk(c: EmitCtx, root: CallNode, t0: number, durNs: number): void {
+  private walk(c: EmitCtx, root: CallNode, t0: number, durNs: number): number {
     // per-call deterministic jitter of each function's own cost (real durations vary call to call)
     const w = new Map<CallNode, [number, number]>();
     let seed = hash(`${c.pid}:${t0}`);
@@ -1171,13 +1178,15 @@ export class Trace {
     const dur = Math.max(0, durNs);
     if (root.sleeps && dur > cpuUnits * UNIT_NS) extra = dur - cpuUnits * UNIT_NS;
     else unit = cpuUnits ? dur / cpuUnits : 0;
-    this.visit(c, root, '', t0, unit, extra);
+    return this.visit(c, root, '', t0, unit, extra);
   }
 
   private visit(c: EmitCtx, n: CallNode, parent: string, t: number, unit: number, extra: number): number {
     const [self, total] = c.w?.get(n) ?? [n.self, n.total];
     const dur = total * unit + (n.sleeps ? extra : 0);
     const traced = n.traceable || (!SYSCALL_WRAPPER_SET.has(n.fn) && this.isTraceable(n.fn));
+    // the tracer's own cost: each recorded entry and exit delays the traced task (see TRACER_COST_NS)
+    let cost = 0;
     const bus = this.k.probes;
     const stackLen = c.stack.length;
     c.stack.push(n.fn);
@@ -1185,14 +1194,20 @@ export class Trace {
     if (traced) {
       if (this.fnActive) {
         const stack = this.st.options.func_stack_trace ? callers(c.stack) : undefined;
-        this.funcEntry(c.cpu, c.pid, c.comm, n.fn, parent || 'entry_SYSCALL_64_after_hwframe', { args: this.nodeArgs(c, n), flags: c.flags, stack });
+        if (this.funcEntry(c.cpu, c.pid, c.comm, n.fn, parent || 'entry_SYSCALL_64_after_hwframe', { args: this.nodeArgs(c, n), flags: c.flags, stack })) {
+          cost += this.tracerCost(c, 'entry');
+        }
       }
       if (bus.any) bus.fire('kprobe', n.fn, () => this.firing(c, 'kprobe', n.fn));
     }
     if (n.marks) for (const m of n.marks) this.markEvent(c, m, parent);
-    let cur = t + (self * unit) / 2;
+    let cur = t + cost + (self * unit) / 2;
     for (const k of n.kids) {
-      cur += this.visit(c, k, n.fn, cur, unit, extra);
+      const took = this.visit(c, k, n.fn, cur, unit, extra);
+      cur += took;
+      // what the callees took beyond their modelled time is the tracer's
+      const kw = c.w?.get(k);
+      cost += took - ((kw ? kw[1] : k.total) * unit + (k.sleeps ? extra : 0));
       if (c.dead) break;
     }
     if (n.marks?.includes('dead')) {
@@ -1202,22 +1217,32 @@ export class Trace {
     }
     if (c.dead) {
       c.stack.length = stackLen;
-      return dur;
+      return dur + cost;
     }
     if (n.sleep && extra > 0) {
       this.switchOut(c, cur, 1);
       cur += extra;
       this.switchIn(c, cur);
     }
-    const end = t + dur;
+    const end = t + dur + cost;
     this.tsAt = Math.round(end);
     if (traced) {
       const ret = n.fn.startsWith('__x64_sys_') || RET_PASS.has(n.fn) ? (c.rec?.ret ?? 0) : 0;
-      if (this.fnActive) this.funcExit(c.cpu, c.pid, c.comm, n.fn, Math.round(end) - Math.round(t), { retval: ret, flags: c.flags });
+      if (this.fnActive && this.funcExit(c.cpu, c.pid, c.comm, n.fn, Math.round(end) - Math.round(t), { retval: ret, flags: c.flags })) {
+        cost += this.tracerCost(c, 'exit');
+      }
       if (bus.any) bus.fire('kretprobe', n.fn, () => ({ ...this.firing(c, 'kretprobe', n.fn), retval: BigInt(Number.isFinite(ret) ? Math.trunc(ret) : 0) }));
     }
     c.stack.length = stackLen;
-    return dur;
+    return dur + cost;
+  }
+
+  /** Nanoseconds one recorded function entry or exit costs the traced task (with a deterministic jitter). */
+  private tracerCost(c: EmitCtx, at: 'entry' | 'exit'): number {
+    const base = TRACER_COST_NS[this.st.tracer]?.[at] ?? 0;
+    if (!base) return 0;
+    c.jit = Math.imul((c.jit ?? Math.imul(c.pid + 1, 0x9e3779b1)) ^ 0x5bd1e995, 0x85ebca6b) >>> 0;
+    return base * (0.75 + (c.jit % 512) / 1024);
   }
 
   private nodeArgs(c: EmitCtx, n: CallNode): ProbeValue[] | undefined {
@@ -2122,9 +2147,22 @@ interface EmitCtx {
   flags?: string;
   /** the task died on the way (exit): nothing returns */
   dead?: boolean;
+  /** state of the tracer-cost jitter */
+  jit?: number;
 }
 
 const SYSCALL_WRAPPER_SET: ReadonlySet<string> = new Set(SYSCALL_WRAPPERS);
+/**
+ * What the tracer itself costs per recorded function entry / exit, ns: the
+ * mcount trampoline, the filter hash lookups, reserving and committing the
+ * ring buffer event (function_graph also keeps the return stack). Like on real
+ * hardware, a traced call takes longer than an untraced one, and function_graph
+ * durations include the cost of tracing the callees.
+ */
+const TRACER_COST_NS: Partial<Record<TracerName, { entry: number; exit: number }>> = {
+  function: { entry: 70, exit: 0 },
+  function_graph: { entry: 95, exit: 85 },
+};
 /** Functions that return what the system call returns (bytes read, fd, child pid...): their kretprobe retval. */
 const RET_PASS: ReadonlySet<string> = new Set([
   'ksys_read',
