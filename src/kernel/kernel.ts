@@ -10,6 +10,7 @@ import { Faults, type FaultsState } from './faults/faults';
 import { Vfs, type Mount } from './fs/vfs';
 import type { DirNode, FileNode, FsCtx } from './fs/vnode';
 import { Mm, type MmState } from './mm/mm';
+import { Net, type NetState } from './net/net';
 import { Modules, type ModulesState } from './modules/modules';
 import { printBootLog } from './printk/boot-log';
 import { createKmsgNode, registerKmsgDevice } from './printk/kmsg';
@@ -62,6 +63,8 @@ export interface KernelState {
   trace?: TraceState;
   /** kernel faults: crash records, taint-relevant fault state, hung tasks (absent in older snapshots) */
   faults?: FaultsState;
+  /** IPv4 SNMP counters (absent in older snapshots) */
+  net?: NetState;
   memfs: Record<string, MemFsState>;
   mounts: MountState[];
 }
@@ -97,6 +100,8 @@ export class Kernel {
   readonly devices: Devices;
   /** oops/WARN/panic, KASAN/lockdep/hung-task reports, crash records, sysrq */
   readonly faults: Faults;
+  /** IPv4 counters and loopback delivery (interface counters stay in devices) */
+  readonly net: Net;
   bootEpochMs: number;
   /** Character device drivers by "major:minor": device nodes in devtmpfs dispatch reads and writes here. */
   readonly chrdevs = new Map<string, Pick<FileNode, 'read' | 'write'>>();
@@ -122,6 +127,7 @@ export class Kernel {
     this.modules = new Modules(this);
     this.devices = new Devices(this);
     this.faults = new Faults(this);
+    this.net = new Net(this);
     this.pseudo.set('proc', buildProcfs(this));
     this.pseudo.set('sysfs', buildSysfs(this));
     this.trace = new Trace(this);
@@ -284,6 +290,7 @@ export class Kernel {
       trace: this.trace.getState(blobs),
       devices: this.devices.getState(),
       faults: this.faults.getState(),
+      net: this.net.getState(),
       memfs,
       mounts: this.mountState.map((m) => ({ ...m })),
     };
@@ -303,6 +310,7 @@ export class Kernel {
     this.trace.setState(s.trace, blobs);
     this.devices.setState(s.devices);
     this.faults.setState(s.faults);
+    this.net.setState(s.net);
     for (const [id, st] of Object.entries(s.memfs)) {
       let fs = this.memfs.get(id);
       if (!fs) {

@@ -6,9 +6,12 @@ import { MemFs } from './memfs';
  * Generated deterministically from the machine's configuration.
  */
 export function buildRootfs(fs: MemFs, hostname: string): void {
-  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'usr/lib', 'lib/x86_64-linux-gnu', 'etc/modprobe.d', 'home', 'root', 'var/log', 'var/tmp', 'mnt', 'opt', 'srv', 'media', 'boot']) {
+  for (const d of ['usr/bin', 'usr/sbin', 'usr/lib', 'lib/x86_64-linux-gnu', 'etc/modprobe.d', 'home', 'root', 'var/log', 'var/tmp', 'mnt', 'opt', 'srv', 'media', 'boot']) {
     fs.mkdirp(d);
   }
+  // merged /usr (Debian 12): /bin/true is /usr/bin/true
+  fs.addSymlink('bin', 'usr/bin');
+  fs.addSymlink('sbin', 'usr/sbin');
   fs.mkdirp(`lib/modules/${KERNEL_RELEASE}/kernel`);
   fs.writeFile(
     'etc/os-release',

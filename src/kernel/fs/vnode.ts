@@ -25,6 +25,8 @@ export interface FileNode extends NodeBase {
   read(ctx: FsCtx): string;
   /** Absent => EACCES for non-root, EIO never; mode decides. */
   write?(ctx: FsCtx, data: string, append: boolean): void;
+  /** An open with O_TRUNC of a pseudo file (tracefs lists and buffers clear on it; may fail, e.g. EBUSY). */
+  truncate?(ctx: FsCtx): void;
   /** Size reported by stat; pseudo files report 0 like the kernel. */
   size?(ctx: FsCtx): number;
   /** Character/block device numbers, when the node is a device. */
@@ -55,13 +57,14 @@ export type VNode = FileNode | DirNode | LinkNode;
 /** A pseudo file rendered by `render`, writable through `write` if given. */
 export function pfile(
   render: (ctx: FsCtx) => string,
-  opts: { mode?: number; write?: FileNode['write'] } = {},
+  opts: { mode?: number; write?: FileNode['write']; truncate?: FileNode['truncate'] } = {},
 ): FileNode {
   return {
     type: 'file',
     mode: opts.mode ?? (opts.write ? 0o644 : 0o444),
     read: render,
     write: opts.write,
+    ...(opts.truncate ? { truncate: opts.truncate } : {}),
     size: () => 0,
   };
 }

@@ -50,6 +50,7 @@ import {
 import { BOOT_CACHES, type SlabCacheDef, type SlabDrivers, type SlabRow, customCacheDef, slabCacheDef, slabRow, slabTotals } from './slab';
 import { REF_VMALLOC_AREAS } from '../data/mm-reference';
 import { oomReport, type OomVictimInfo } from './oom';
+import { traceAnonFaults } from '../trace/paths/mm-block';
 
 /**
  * Memory management: zones, buddy allocator, slab caches, page cache, swap,
@@ -330,6 +331,8 @@ export interface MemStats {
   totalreserve: number;
   dirtyThresh: number;
   bgThresh: number;
+  /** dirty page cache pages (block device pages written and not yet written back) */
+  dirty: number;
   ev: Readonly<Record<string, number>>;
   /** pages in use per category (C_ANON ... C_KOTHER) */
   used: number[];
@@ -1305,7 +1308,10 @@ export class Mm {
     if (!sp0 || !(pages > 0)) return 0;
     const n = Math.floor(pages);
     if (!this.enoughMemory(n, sp0.mem.vmPages, this.isAdmin(pid))) throw new KernelError('ENOMEM');
-    return this.mutate(() => {
+    // where the faults happen, for their trace paths: the heap's end or a new mapping below the last one
+    const heap = n < 32;
+    const site = heap ? sp0.layout.brkStart + sp0.dyn.rss.heap * PAGE_SIZE : sp0.layout.mmapBase - (sp0.dyn.anonPages + n) * PAGE_SIZE;
+    const got = this.mutate(() => {
       const s = this.s;
       const sp = s.spaces[pid];
       if (!sp) return 0;
@@ -1332,6 +1338,12 @@ export class Mm {
       this.bump(s, 'pgfault', got);
       return got;
     }, pid);
+    if (got > 0 && this.k.trace?.observed) {
+      const z = this.layout.zones[this.zonelist[0]];
+      // the touching code: the program's text (stress-ng's vm stressor writes its pages itself)
+      traceAnonFaults(this.k, { pid, pages: got, addr: site, ip: sp0.layout.exeBase + 0x1e4b0, fresh: !heap, startPfn: z.startPfn, spanned: z.spanned });
+    }
+    return got;
   }
 
   /** munmap()/free(): returns anonymous memory (large mappings first, then the heap). Returns pages released. */
@@ -1383,7 +1395,7 @@ export class Mm {
    * read in (pgpgin) onto the inactive list, hits are activated. Keys of block
    * devices ("bdev:...", "/dev/...") are Buffers.
    */
-  chargeFileRead(key: string, bytes: number, opts: { pid?: number } = {}): void {
+  chargeFileRead(key: string, bytes: number, opts: { pid?: number; write?: boolean } = {}): void {
     if (!(bytes > 0)) return;
     this.mutate(() => {
       const s = this.s;
@@ -1405,10 +1417,16 @@ export class Mm {
         const got = this.allocCat(s, C_FILE, miss, { gfp: GFP_HIGHUSER_MOVABLE, pid: opts.pid });
         const live = s.pc[key] ?? (s.pc[key] = e);
         live.pages += got;
-        this.bump(s, 'pgpgin', got * 4);
+        // (a write fills its pages instead of reading them)
+        if (!opts.write) this.bump(s, 'pgpgin', got * 4);
       }
       this.balanceFileLru(s);
     }, opts.pid);
+  }
+
+  /** Block I/O written to disk (submit_bio's PGPGOUT, shown in kB); also refreshes the dirty count. */
+  countPgpgout(kb: number, pid?: number): void {
+    this.mutate(() => this.bump(this.s, 'pgpgout', Math.max(0, Math.floor(kb))), pid);
   }
 
   /** Keeps active file pages within inactive * inactive_ratio (inactive_is_low). */
@@ -1739,6 +1757,7 @@ export class Mm {
       totalreserve,
       dirtyThresh,
       bgThresh,
+      dirty: Math.ceil((this.k.devices?.bdevDirtyBytes() ?? 0) / PAGE_SIZE),
       ev: s.ev,
       used: cat,
       layout: L,

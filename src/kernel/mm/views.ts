@@ -41,7 +41,7 @@ export function meminfoValues(st: MemStats): Record<string, number> {
     SwapFree: kb(st.swapFree),
     Zswap: 0,
     Zswapped: 0,
-    Dirty: 0,
+    Dirty: kb(st.dirty),
     Writeback: 0,
     AnonPages: kb(st.anon),
     Mapped: kb(st.mapped),
@@ -176,7 +176,8 @@ export function vmstatValues(st: MemStats): [string, number][] {
   const out: [string, number][] = [];
   for (const key of VMSTAT_KEYS) {
     let v: number;
-    if (ZONE_KEY_SET.has(key)) v = st.zones.reduce((a, z) => a + zoneStat(z, key), 0);
+    if (key === 'nr_dirty' || key === 'nr_zone_write_pending') v = st.dirty;
+    else if (ZONE_KEY_SET.has(key)) v = st.zones.reduce((a, z) => a + zoneStat(z, key), 0);
     else if (NODE_KEY_SET.has(key)) v = nodeStat(st, key);
     else if (key === 'nr_dirty_threshold') v = st.dirtyThresh;
     else if (key === 'nr_dirty_background_threshold') v = st.bgThresh;

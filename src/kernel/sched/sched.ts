@@ -2195,16 +2195,28 @@ export class Sched {
     if (targets.length > 0 && allowed.length === 0) throw new KernelError('EPERM');
     if (sig === 0) return;
     this.sync();
-    for (const t of allowed) this.deliver(t, sig);
+    for (const t of allowed) this.deliver(t, sig, opts.from ?? 0, pid > 0 && t.pid !== t.tgid ? 0 : 1);
     this.settle();
   }
 
-  private deliver(t: Task, sig: number): void {
+  /** `from`: the sending task (0: the kernel); `group`: sent to the thread group (kill) or one thread (tkill). */
+  private deliver(t: Task, sig: number, from = 0, group = 1): void {
     if (t.kthread || t.state === 'Z' || t.state === 'X') return;
     const leader = this.byPid.get(t.tgid) ?? t;
     const proc = this.procs.get(leader.tgid);
     if (!proc) return;
     const init = leader.pid === 1;
+    const trace = this.k.trace;
+    if (trace?.observed) {
+      // __send_signal(): TRACE_SIGNAL_IGNORED (1) when prepare_signal() drops it, else DELIVERED (0)
+      const dfl = !maskHas(proc.sigCgt, sig) && !maskHas(t.sigBlk, sig);
+      const ignored = sig !== SIG.KILL && sig !== SIG.STOP && (maskHas(proc.sigIgn, sig) || (dfl && SIG_DEFAULT_IGNORE.has(sig)) || (init && dfl));
+      // SI_USER (0) from a task's kill(2), SI_KERNEL (0x80) from the kernel (OOM killer, sysrq)
+      trace.tracepoint(from, 'signal', 'signal_generate', { sig, errno: 0, code: from ? 0 : 0x80, comm: t.comm, pid: t.pid, group, result: ignored ? 1 : 0 });
+      // a fatal default action: the target dequeues it in get_signal() on its way out
+      const fatal = sig === SIG.KILL || (dfl && !ignored && !SIG_DEFAULT_STOP.has(sig) && sig !== SIG.CONT && !init);
+      if (fatal) trace.tracepoint(t.pid, 'signal', 'signal_deliver', { sig, errno: 0, code: from ? 0 : 0x80, sa_handler: 0, sa_flags: 0 });
+    }
     if (sig === SIG.KILL) {
       if (init) return;
       this.exitGroup(leader, SIG.KILL);

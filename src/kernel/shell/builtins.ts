@@ -727,7 +727,7 @@ const kill: Builtin = (sh, env, argv, fds) => {
         status = 1;
         continue;
       }
-      sh.killJob(j, sig);
+      sh.killJob(j, sig, env.pid);
       continue;
     }
     if (!/^-?\d+$/.test(a)) {
@@ -738,7 +738,7 @@ const kill: Builtin = (sh, env, argv, fds) => {
     const pid = Number(a);
     const j = sh.findJob(String(pid));
     if (j) {
-      sh.killJob(j, sig);
+      sh.killJob(j, sig, env.pid);
       continue;
     }
     try {

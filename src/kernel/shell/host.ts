@@ -178,6 +178,8 @@ export class KernelShellHost implements ShellHost {
    * the tasks themselves are in k.sched's state).
    */
   private readonly own = new Set<number>();
+  /** who signalled one of the shell's own processes (the sender of the signal it dies of) */
+  private readonly killedBy = new Map<number, number>();
 
   constructor(
     readonly k: Kernel,
@@ -267,13 +269,15 @@ export class KernelShellHost implements ShellHost {
 
   exit(pid: number, status: number, signal?: number): void {
     this.own.delete(pid);
+    const from = this.killedBy.get(pid);
+    this.killedBy.delete(pid);
     const sched = this.k.sched;
     const t = sched.task(pid);
     if (!t || t.kthread) return;
     if (t.state !== 'Z' && t.state !== 'X') {
       if (signal) {
         try {
-          sched.kill(pid, signal);
+          sched.kill(pid, signal, from !== undefined && sched.task(from) ? { from } : {});
         } catch {
           // gone already
         }
@@ -294,7 +298,14 @@ export class KernelShellHost implements ShellHost {
 
   kill(pid: number, sig: number, from?: number): void {
     // the shell's own processes are coroutines of the evaluator: the shell handles their signals
-    if (this.own.has(pid)) return;
+    // (the kill(2) is made all the same; the process dies of it in exit())
+    if (this.own.has(pid)) {
+      if (from !== undefined && this.k.sched.task(from)) {
+        this.killedBy.set(pid, from);
+        this.sys.record(from, 'kill', [pid, sig], 0);
+      }
+      return;
+    }
     if (from !== undefined && this.k.sched.task(from)) this.sys.kill(from, this.uid, pid, sig);
     else this.k.sched.kill(pid, sig, { uid: this.uid });
     // a killed child of one of the shell's processes is reaped at once
@@ -405,11 +416,14 @@ export class KernelShellHost implements ShellHost {
     if (mount.fstype === 'tmpfs' || mount.fstype === 'devtmpfs' || mount.fstype === 'rootfs') {
       if (node.type === 'dir') size = 40 + 20 * (node.list(ctx).length);
     }
+    let nlink = inode?.nlink ?? (node.type === 'dir' ? 2 : 1);
+    // a tracefs directory links "." and each subdirectory's "..": 2 + subdirectories (events: 103)
+    if (node.type === 'dir' && !inode && mount.fstype === 'tracefs') nlink = 2 + node.list(ctx).filter((n) => node.lookup(ctx, n)?.type === 'dir').length;
     return {
       type,
       perm: node.mode & 0o7777,
       ino: node.ino ?? pseudoIno(path),
-      nlink: inode?.nlink ?? (node.type === 'dir' ? 2 : 1),
+      nlink,
       uid: node.uid ?? 0,
       gid: node.gid ?? 0,
       size,

@@ -121,6 +121,8 @@ export interface ShEnv {
   name: string;
   /** prefix of error messages: "bash" (with "line N"), or a script path */
   label: string;
+  /** a `-c string` shell whose $0 names its messages ("sh: line 1: ...", "sh: -c: line 1: syntax error") */
+  dashC?: boolean;
   interactive: boolean;
   line: number;
   funcDepth: number;
@@ -753,7 +755,15 @@ export class Shell {
   }
 
   /** @internal kills a job: its coroutine is closed (finally blocks run) */
-  killJob(j: Job, sig: number): void {
+  /** Signals a job (`from`: the sending process, whose kill(2) the tracer sees). */
+  killJob(j: Job, sig: number, from?: number): void {
+    if (from !== undefined && j.state !== 'Done') {
+      try {
+        this.host.kill(j.pid, sig, from);
+      } catch {
+        // the job's process is gone already
+      }
+    }
     if (sig === 19 || sig === 20) {
       if (j.state === 'Running') j.state = 'Stopped';
       return;
@@ -818,8 +828,9 @@ export class Shell {
   }
 
   syntaxMessage(env: ShEnv, e: ShellSyntaxError): string {
-    if (e.limit) return `${env.interactive && env.label === 'bash' ? 'bash' : `${env.label}${env.label === 'bash' ? ': -c' : ''}: line ${e.line}`}: ${e.message}\n`;
-    const head = env.interactive && env.label === 'bash' ? 'bash: ' : env.label === 'bash' ? `bash: -c: line ${e.line}: ` : `${env.label}: line ${e.line}: `;
+    const dashC = env.label === 'bash' || env.dashC;
+    if (e.limit) return `${env.interactive && env.label === 'bash' ? 'bash' : `${env.label}${dashC ? ': -c' : ''}: line ${e.line}`}: ${e.message}\n`;
+    const head = env.interactive && env.label === 'bash' ? 'bash: ' : dashC ? `${env.label}: -c: line ${e.line}: ` : `${env.label}: line ${e.line}: `;
     let text = head + e.message + '\n';
     if (e.sourceLine !== undefined && !(env.interactive && env.label === 'bash')) text += `${head}\`${e.sourceLine}'\n`;
     return text;
@@ -1734,6 +1745,7 @@ export class Shell {
     child.positional = argv.slice(1);
     child.name = path;
     child.label = path;
+    child.dashC = false;
     child.interactive = false;
     child.locals = [];
     child.funcDepth = 0;
@@ -1807,6 +1819,8 @@ export class Shell {
       src = cmd;
       if (i < argv.length) name = argv[i++];
       positional = argv.slice(i);
+      // bash names a -c shell's messages after its $0: `sh -c` says "sh: line 1: ..."
+      label = name;
     } else if (i < argv.length) {
       const file = argv[i];
       try {
@@ -1835,6 +1849,7 @@ export class Shell {
     child.positional = positional;
     child.name = name;
     child.label = label;
+    child.dashC = cmd !== undefined;
     child.interactive = false;
     child.locals = [];
     child.funcDepth = 0;
@@ -2105,8 +2120,9 @@ export class Shell {
   private openOut(env: ShEnv, target: string, append: boolean, fail: (c: string) => null): OutStream | null {
     if (target === '/dev/null') return new NullOut(env.run);
     try {
-      this.host.writeFile(env.pid, target, env.cwd, '', { append: true });
-      if (!append) this.host.writeFile(env.pid, target, env.cwd, '', { append: false });
+      // bash opens redirections with mode 0666 (the umask makes files 0644)
+      this.host.writeFile(env.pid, target, env.cwd, '', { append: true, mode: 0o666 });
+      if (!append) this.host.writeFile(env.pid, target, env.cwd, '', { append: false, mode: 0o666 });
     } catch (e) {
       if (e instanceof KernelError) return fail(e.code);
       throw e;

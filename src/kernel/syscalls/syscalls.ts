@@ -79,6 +79,11 @@ export class Syscalls {
 
   constructor(readonly k: Kernel) {}
 
+  /** Where the next reported call starts (a call whose kernel paths are emitted around its record needs it). */
+  get nextNs(): number {
+    return this.cursor > this.k.now ? this.cursor : this.k.now;
+  }
+
   private ctx(c: Caller): FsCtx {
     return { k: this.k, pid: c.pid, uid: c.uid, gid: c.gid };
   }
@@ -209,11 +214,14 @@ export class Syscalls {
         real = p.path;
         if (!canAccess(ctx, p.dir, 2) || !canAccess(ctx, p.dir, 1)) throw new KernelError('EACCES');
         if (!p.dir.create) throw new KernelError('EACCES');
-        node = p.dir.create(ctx, p.name, mode);
+        // the process umask (022, the Debian default) applies to the mode asked for
+        node = p.dir.create(ctx, p.name, mode & ~0o022);
       }
       if (node.type === 'dir') throw new KernelError('EISDIR');
       if (node.type !== 'file') throw new KernelError('EINVAL');
       if (!canAccess(ctx, node, 2) || !node.write) throw new KernelError('EACCES');
+      // O_TRUNC of a pseudo file acts at open (tracefs: `echo > trace` clears the buffer)
+      if (!opts.append && node.ino === undefined) node.truncate?.(ctx);
     } catch (e) {
       const ret = negErrno(e);
       if (ret !== undefined) this.record(c.pid, 'openat', openArgs, ret, { path, fstype: mount?.fstype });

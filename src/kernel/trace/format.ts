@@ -172,6 +172,15 @@ const hex = (v: FieldValue | undefined): string => BigInt.asUintN(64, big(v)).to
 
 const GFP_NAMES: Record<number, string> = { 0xcc0: 'GFP_KERNEL', 0x400cc0: 'GFP_KERNEL_ACCOUNT', 0xdc0: 'GFP_KERNEL|__GFP_ZERO', 0xa20: 'GFP_ATOMIC', 0x2800: 'GFP_NOWAIT|__GFP_NOWARN' };
 
+/** mm_page_alloc's gfp_flags as __print_flags() names them (the combined masks first) */
+const PAGE_GFP_NAMES: Record<number, string> = { 0x100cca: 'GFP_HIGHUSER_MOVABLE', 0x100dca: 'GFP_HIGHUSER_MOVABLE|__GFP_ZERO', 0xcc0: 'GFP_KERNEL', 0xdc0: 'GFP_KERNEL|__GFP_ZERO', 0x400dc0: 'GFP_KERNEL_ACCOUNT|__GFP_ZERO' };
+
+/** a dev_t as "MAJOR,MINOR" (MINORBITS 20) */
+const devStr = (v: FieldValue | undefined): string => {
+  const d = Number(big(v));
+  return `${Math.floor(d / 2 ** 20)},${d % 2 ** 20}`;
+};
+
 const MODULE_TAINT_FLAGS: [number, string][] = [
   [1 << 0, 'P'],
   [1 << 12, 'O'],
@@ -195,6 +204,9 @@ function renderSpecial(system: string, name: string, f: EventFields): string | u
         `gfp_flags=${g ? (GFP_NAMES[g] ?? `0x${g.toString(16)}`) : 'none'} node=${big(f.node)} accounted=${String(f.accounted ?? 'false')}`
       );
     }
+    case 'napi:napi_poll':
+      // TP_printk of include/trace/events/napi.h (napi is a %p, passed hashed)
+      return `napi_poll: napi poll on napi struct ${String(f.napi ?? '')} for device ${String(f.dev_name ?? '')} work ${big(f.work)} budget ${big(f.budget)}`;
     case 'kmem:kfree':
       return `kfree: call_site=${String(f.call_site ?? '')} ptr=${hex(f.ptr)}`;
     case 'kmem:kmem_cache_free':
@@ -211,6 +223,29 @@ function renderSpecial(system: string, name: string, f: EventFields): string | u
     }
     case 'module:module_free':
       return `module_free: ${String(f.name ?? '')}`;
+    case 'exceptions:page_fault_user':
+    case 'exceptions:page_fault_kernel':
+      // %ps of a user address: no symbol, printed as 0x<hex>
+      return `${name}: address=0x${hex(f.address)} ip=0x${hex(f.ip)} error_code=0x${hex(f.error_code)}`;
+    case 'kmem:mm_page_alloc': {
+      const g = Number(big(f.gfp_flags));
+      // page=%p: the struct page pointer, hashed like every plain %p
+      const page = (Number(big(f.pfn)) * 0x9e3779b1) >>> 0;
+      return `mm_page_alloc: page=${page.toString(16).padStart(16, '0')} pfn=0x${hex(f.pfn)} order=${big(f.order)} migratetype=${big(f.migratetype)} gfp_flags=${g ? (PAGE_GFP_NAMES[g] ?? `0x${g.toString(16)}`) : 'none'}`;
+    }
+    case 'block:block_rq_issue':
+    case 'block:block_rq_insert':
+      return `${name}: ${devStr(f.dev)} ${String(f.rwbs ?? '')} ${big(f.bytes)} (${String(f.cmd ?? '')}) ${big(f.sector)} + ${big(f.nr_sector)} [${String(f.comm ?? '')}]`;
+    case 'block:block_rq_complete':
+      return `${name}: ${devStr(f.dev)} ${String(f.rwbs ?? '')} (${String(f.cmd ?? '')}) ${big(f.sector)} + ${big(f.nr_sector)} [${big(f.error)}]`;
+    case 'block:block_bio_queue':
+    case 'block:block_getrq':
+    case 'block:block_bio_backmerge':
+    case 'block:block_bio_frontmerge':
+    case 'block:block_bio_complete':
+      return `${name}: ${devStr(f.dev)} ${String(f.rwbs ?? '')} ${big(f.sector)} + ${big(f.nr_sector)} [${String(f.comm ?? '')}]`;
+    case 'block:block_bio_remap':
+      return `${name}: ${devStr(f.dev)} ${String(f.rwbs ?? '')} ${big(f.sector)} + ${big(f.nr_sector)} <- (${devStr(f.old_dev)}) ${big(f.old_sector)}`;
     case 'timer:hrtimer_expire_entry':
       return `hrtimer_expire_entry: hrtimer=${hex(f.hrtimer).padStart(16, '0')} function=${String(f.function ?? '')} now=${big(f.now)}`;
     default:

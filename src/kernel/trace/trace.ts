@@ -275,6 +275,8 @@ export class Trace {
     const p = this.taskCtx(parent);
     const c = this.taskCtx(child);
     this.saveCmdline(child, c.comm);
+    // copy_process(): the new task, then wake_up_new_task(); fork(2) of glibc is clone(CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD)
+    this.tracepoint(parent, 'task', 'task_newtask', { pid: child, comm: c.comm, clone_flags: 0x1200011, oom_score_adj: 0 }, { cpu: p.cpu, flags: '.....' });
     this.schedEvent(p.cpu, parent, p.comm, 'sched_process_fork', { parent_comm: p.comm, parent_pid: parent, child_comm: c.comm, child_pid: child }, '.....');
     this.schedEvent(p.cpu, parent, p.comm, 'sched_wakeup_new', { comm: c.comm, pid: child, prio: c.prio, target_cpu: c.cpu });
   }

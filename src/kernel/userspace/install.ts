@@ -7,7 +7,8 @@ import type { ToolTable } from './types';
  * stub per tool (/usr/bin/NAME, mode 0755, "\x7fELF kernelab-tool NAME")
  * that the shell's exec recognises, /bin -> usr/bin style links where the
  * directories are empty, and the /dev nodes every shell needs (/dev/null,
- * /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty).
+ * /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty) and the boot
+ * disk's block device nodes (/dev/vda, /dev/vda1).
  *
  * Idempotent: existing files are left alone. Hook for the fs owner: the
  * rootfs builder could call this at boot instead of the shell host.
@@ -29,13 +30,15 @@ export function installUserspace(k: Kernel, tools: ToolTable): void {
       const path = `/${dir}/${t.name}`;
       if (!exists(path)) root.writeFile(`${dir}/${t.name}`, `${TOOL_MAGIC}${t.name}\n`, 0o755);
     }
+    if (!exists('/usr/bin/bash')) root.writeFile('usr/bin/bash', `${TOOL_MAGIC}bash\n`, 0o755);
+    // sh is bash here; with merged /usr (/bin -> usr/bin) the link lives in /usr/bin
+    if (!exists('/usr/bin/sh')) root.addSymlink('usr/bin/sh', 'bash');
     for (const [p, target] of [
       ['bin/bash', '/usr/bin/bash'],
       ['bin/sh', '/usr/bin/bash'],
     ] as const) {
       if (!exists('/' + p)) root.addSymlink(p, target);
     }
-    if (!exists('/usr/bin/bash')) root.writeFile('usr/bin/bash', `${TOOL_MAGIC}bash\n`, 0o755);
   }
   const dev = k.memFs('devtmpfs');
   if (dev) {
@@ -49,6 +52,10 @@ export function installUserspace(k: Kernel, tools: ToolTable): void {
     ];
     for (const [name, major, minor, mode] of nodes) {
       if (!exists(`/dev/${name}`)) dev.addDevice(name, 'c', major, minor, mode);
+    }
+    // the boot disk and its partitions (devtmpfs creates a node per registered block device)
+    for (const [name, minor] of [['vda', 0], ['vda1', 1]] as const) {
+      if (!exists(`/dev/${name}`)) dev.addDevice(name, 'b', 254, minor, 0o660);
     }
   }
 }

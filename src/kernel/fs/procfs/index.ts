@@ -11,6 +11,7 @@ import { procRootWithPids, schedProcEntries } from '../../sched/procfs';
 import { sysctlProcEntries } from '../../sysctl/procfs';
 import { staticProcEntries } from './static';
 import { faultsProcEntries } from '../../faults/procfs';
+import { netProcEntries } from '../../net/procfs';
 
 /**
  * procfs: a table of generators, name -> render(state), like the kernel's
@@ -45,6 +46,7 @@ export function buildProcfs(k: Kernel): DirNode {
     ...sysctlProcEntries(k),
     ...modulesProcEntries(k),
     ...faultsProcEntries(k),
+    ...netProcEntries(k),
   };
   return procRootWithPids(k, withLabProcFiles(k, pdir(table)));
 }

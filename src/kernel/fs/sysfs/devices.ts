@@ -16,6 +16,7 @@ import type { Kernel } from '../../kernel';
 import { bootContext } from '../../printk/boot-log';
 import { Rng } from '../../util/rng';
 import procData from '../../data/proc.json';
+import { type BlockRq, traceBlockComplete, traceBlockSubmit } from '../../trace/paths/mm-block';
 
 // ---------------------------------------------------------------- block
 
@@ -163,7 +164,42 @@ export interface DevicesState {
   cgroups?: string[];
   /** filesystems registered at runtime through registerFilesystem() */
   fs?: [string, boolean][];
+  /** page cache of block device nodes, by device (disk or partition): cached and dirty sector ranges [start, end) of the disk */
+  bdev?: Record<string, { cached: [number, number][]; dirty: [number, number][] }>;
 }
+
+/** Adds [a, b) to a sorted list of disjoint ranges. */
+function addRange(list: [number, number][], a: number, b: number): [number, number][] {
+  const out: [number, number][] = [];
+  let lo = a;
+  let hi = b;
+  for (const [x, y] of list) {
+    if (y < lo || x > hi) out.push([x, y]);
+    else {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, y);
+    }
+  }
+  out.push([lo, hi]);
+  return out.sort((p, q) => p[0] - q[0]);
+}
+
+/** The parts of [a, b) not covered by `list`. */
+function missing(list: [number, number][], a: number, b: number): [number, number][] {
+  const out: [number, number][] = [];
+  let cur = a;
+  for (const [x, y] of list) {
+    if (y <= cur || x >= b) continue;
+    if (x > cur) out.push([cur, Math.min(x, b)]);
+    cur = Math.max(cur, y);
+    if (cur >= b) break;
+  }
+  if (cur < b) out.push([cur, b]);
+  return out;
+}
+
+/** Service time of a request on the virtio disk (a host page cache behind it): ~0.1 ms + 4 µs per sector. */
+export const rqServiceNs = (sectors: number): number => 100_000 + sectors * 4_000;
 
 /**
  * What loading a module registers besides its code: filesystem types, device
@@ -365,6 +401,134 @@ export class Devices {
     };
     apply(bd.name);
     if (bd.part) apply(bd.disk.name);
+  }
+
+  // ---------------------------------------------------------------- block device page cache
+
+  private bdevOf(name: string): { bd: ReturnType<Devices['blockDevices']>[number]; cache: { cached: [number, number][]; dirty: [number, number][] } } {
+    const bd = this.blockDevices().find((b) => b.name === name);
+    if (!bd) throw new KernelError('ENODEV', `no block device ${name}`);
+    const all = (this.s.bdev ??= {});
+    const cache = (all[bd.name] ??= { cached: [], dirty: [] });
+    return { bd, cache };
+  }
+
+  /** Bytes of dirty block device pages (all disks). */
+  bdevDirtyBytes(): number {
+    let n = 0;
+    for (const c of Object.values(this.s.bdev ?? {})) for (const [a, b] of c.dirty) n += (b - a) * 512;
+    return n;
+  }
+
+  /**
+   * Issues `rqs` (in order, under one plug) for task `pid` from `atNs`:
+   * accounts each in part_stat when it completes and emits the submission
+   * and completion paths and events when something observes the kernel.
+   * Requests are served one after another; `sequential` (a reader waiting
+   * for each readahead window) submits each after the previous completed.
+   * Returns when the last completes.
+   */
+  private issue(pid: number, dev: string, rqs: BlockRq[], atNs: number, sequential = false): number {
+    const cpu = this.k.sched.task(pid)?.cpu ?? 0;
+    const observed = this.k.trace.observed;
+    let t = atNs;
+    let done = atNs;
+    for (const rq of rqs) {
+      const svc = rqServiceNs(rq.sectors);
+      const issued = observed ? traceBlockSubmit(this.k, pid, rq, t, cpu) : t + 2_000;
+      const end = Math.max(issued, done) + svc;
+      this.blockIo(dev, rq.rwbs === 'FF' ? 'f' : rq.rwbs.includes('W') ? 'w' : 'r', rq.rwbs === 'FF' ? 0 : rq.sectors, { merges: Math.max(0, rq.bios - 1), ms: Math.round(svc / 1e6) });
+      if (observed) traceBlockComplete(this.k, rq, end, cpu);
+      t = sequential ? end : issued;
+      done = end;
+    }
+    return done - atNs;
+  }
+
+  private rqBase(bd: ReturnType<Devices['blockDevices']>[number]): Pick<BlockRq, 'major' | 'minor' | 'part' | 'sched'> {
+    return {
+      major: bd.disk.major,
+      minor: bd.disk.minor,
+      part: bd.part ? { minor: bd.minor, start: bd.start } : undefined,
+      sched: this.scheduler(bd.disk) !== 'none',
+    };
+  }
+
+  /**
+   * A buffered read of `bytes` at byte `off` of block device `name` by task
+   * `pid` (read(2) on its node): what the page cache lacks is read in
+   * readahead windows (read_ahead_kb). Returns the ns the reader waits.
+   */
+  bdevRead(pid: number, name: string, off: number, bytes: number): number {
+    const { bd, cache } = this.bdevOf(name);
+    const size = bd.sectors * 512;
+    const end = Math.min(size, off + bytes);
+    if (end <= off) return 0;
+    const ra = Math.max(8, Number(this.queueAttr(bd.disk, 'read_ahead_kb') ?? 128) * 2);
+    // page-aligned disk sectors
+    const a = bd.start + Math.floor(off / 4096) * 8;
+    const b = bd.start + Math.min(bd.sectors, Math.ceil(end / 4096) * 8);
+    const rqs: BlockRq[] = [];
+    const base = this.rqBase(bd);
+    for (const [x, y] of missing(cache.cached, a, b)) {
+      // readahead windows from the first missing page, clipped to the device
+      for (let s = x; s < y; s += ra) {
+        const n = Math.min(ra, bd.start + bd.sectors - s);
+        rqs.push({ ...base, rwbs: 'RA', sector: s, sectors: n, bios: 1 });
+        cache.cached = addRange(cache.cached, s, s + n);
+      }
+    }
+    if (!rqs.length) return 0;
+    // the pages read in join the page cache as Buffers (pgpgin)
+    this.k.mm.chargeFileRead(`bdev:${name}`, rqs.reduce((a, r) => a + r.sectors, 0) * 512, { pid });
+    return this.issue(pid, name, rqs, this.k.now, true);
+  }
+
+  /** A buffered write of `bytes` at byte `off` of block device `name`: the pages become cached and dirty (written back by sync/fsync). */
+  bdevWrite(name: string, off: number, bytes: number, pid?: number): void {
+    const { bd, cache } = this.bdevOf(name);
+    const end = Math.min(bd.sectors * 512, off + bytes);
+    if (end <= off) return;
+    const a = bd.start + Math.floor(off / 4096) * 8;
+    const b = bd.start + Math.min(bd.sectors, Math.ceil(end / 4096) * 8);
+    const fresh = missing(cache.cached, a, b).reduce((n, [x, y]) => n + y - x, 0);
+    cache.cached = addRange(cache.cached, a, b);
+    cache.dirty = addRange(cache.dirty, a, b);
+    // new pages join the page cache (Buffers); the dirty count (meminfo Dirty:) changed either way
+    if (fresh) this.k.mm.chargeFileRead(`bdev:${name}`, fresh * 512, { pid, write: true });
+    else this.k.mm.syncExternal(pid);
+  }
+
+  /**
+   * Writes back the dirty pages of block device `name` (all disks when
+   * undefined: sync(2)'s sync_bdevs) for task `pid`, in requests of at most
+   * max_sectors_kb; `flush` adds blkdev_fsync's cache flush. Returns the ns
+   * the caller waits.
+   */
+  bdevSync(pid: number, name?: string, flush = false): number {
+    let t = this.k.now;
+    const known = new Set(this.blockDevices().map((b) => b.name));
+    const devs = name ? [name] : Object.keys(this.s.bdev ?? {}).filter((d) => known.has(d) && this.s.bdev?.[d].dirty.length);
+    for (const d of devs) {
+      const { bd, cache } = this.bdevOf(d);
+      const base = this.rqBase(bd);
+      const max = Math.max(8, Number(this.queueAttr(bd.disk, 'max_sectors_kb') ?? 1280) * 2);
+      const rqs: BlockRq[] = [];
+      for (const [x, y] of cache.dirty) {
+        for (let s = x; s < y; s += max) {
+          const n = Math.min(max, y - s);
+          // sync(2) writes back through sync_bdevs() -> filemap_fdatawrite(), fsync through file_write_and_wait_range()
+          rqs.push({ ...base, rwbs: 'WS', sector: s, sectors: n, bios: Math.ceil(n / 8), caller: flush ? undefined : 'filemap_fdatawrite' });
+        }
+      }
+      cache.dirty = [];
+      if (flush) rqs.push({ ...base, part: undefined, rwbs: 'FF', sector: 0, sectors: 0, bios: 1 });
+      if (rqs.length) {
+        t += this.issue(pid, d, rqs, t);
+        this.k.mm.countPgpgout(rqs.reduce((a, r) => a + r.sectors, 0) / 2, pid);
+      }
+    }
+    return t - this.k.now;
   }
 
   /** Elevators registered now (built-in first, then modules in load order). */

@@ -15,6 +15,10 @@ const DIR = 0o750;
 function rw(render: (ctx: FsCtx) => string, write: NonNullable<FileNode['write']>): FileNode {
   return pfile(render, { mode: RW, write });
 }
+/** A list or buffer file: an open with O_TRUNC clears it as a write of nothing would (and fails as that would). */
+function rwt(render: (ctx: FsCtx) => string, write: NonNullable<FileNode['write']>): FileNode {
+  return pfile(render, { mode: RW, write, truncate: (c) => write(c, '', false) });
+}
 function ro(render: (ctx: FsCtx) => string): FileNode {
   return pfile(render, { mode: RO });
 }
@@ -130,7 +134,7 @@ function perCpuDir(k: Kernel, tr: Trace): DirNode {
             (_c, d) => tr.setBufferSizeKb(d),
           ),
           stats: ro(() => tr.renderStats(c)),
-          trace: rw(
+          trace: rwt(
             () => tr.renderTrace(c),
             (_c, _d, append) => {
               if (!append) tr.resetCpu(c);
@@ -165,12 +169,12 @@ export function buildTracefs(k: Kernel): DirNode {
       () => `${tr.currentTracer}\n`,
       (_c, d) => tr.setTracer(d),
     ),
-    dynamic_events: rw(
+    dynamic_events: rwt(
       () => tr.renderKprobeEvents(),
       (_c, d, append) => tr.writeKprobeEvents(d, append),
     ),
     enabled_functions: ro(() => tr.renderEnabledFunctions()),
-    error_log: rw(
+    error_log: rwt(
       () => tr.renderErrorLog(),
       (_c, _d, append) => {
         if (!append) tr.clearErrorLog();
@@ -179,7 +183,7 @@ export function buildTracefs(k: Kernel): DirNode {
     events: () => eventsRoot(tr),
     free_buffer: wofile(() => tr.resetBuffers(), 0o200),
     instances: pdir({}, { mode: DIR }),
-    kprobe_events: rw(
+    kprobe_events: rwt(
       () => tr.renderKprobeEvents(),
       (_c, d, append) => tr.writeKprobeEvents(d, append),
     ),
@@ -195,39 +199,39 @@ export function buildTracefs(k: Kernel): DirNode {
       () => `${tr.savedCmdlinesSize}\n`,
       (_c, d) => tr.setSavedCmdlinesSize(d),
     ),
-    set_event: rw(
+    set_event: rwt(
       () => tr.renderSetEvent(),
       (_c, d, append) => tr.writeSetEvent(d, append),
     ),
-    set_event_notrace_pid: rw(
+    set_event_notrace_pid: rwt(
       () => tr.renderPidList('eventNotracePids'),
       (_c, d, append) => tr.writePidList('eventNotracePids', d, append),
     ),
-    set_event_pid: rw(
+    set_event_pid: rwt(
       () => tr.renderPidList('eventPids'),
       (_c, d, append) => tr.writePidList('eventPids', d, append),
     ),
-    set_ftrace_filter: rw(
+    set_ftrace_filter: rwt(
       () => tr.renderFunctionList('ftraceFilter'),
       (_c, d, append) => tr.writeFunctionList('ftraceFilter', d, append),
     ),
-    set_ftrace_notrace: rw(
+    set_ftrace_notrace: rwt(
       () => tr.renderFunctionList('ftraceNotrace'),
       (_c, d, append) => tr.writeFunctionList('ftraceNotrace', d, append),
     ),
-    set_ftrace_notrace_pid: rw(
+    set_ftrace_notrace_pid: rwt(
       () => tr.renderPidList('ftraceNotracePids'),
       (_c, d, append) => tr.writePidList('ftraceNotracePids', d, append),
     ),
-    set_ftrace_pid: rw(
+    set_ftrace_pid: rwt(
       () => tr.renderFtracePid(),
       (_c, d, append) => tr.writeFtracePid(d, append),
     ),
-    set_graph_function: rw(
+    set_graph_function: rwt(
       () => tr.renderFunctionList('graphFunctions'),
       (_c, d, append) => tr.writeFunctionList('graphFunctions', d, append),
     ),
-    set_graph_notrace: rw(
+    set_graph_notrace: rwt(
       () => tr.renderFunctionList('graphNotrace'),
       (_c, d, append) => tr.writeFunctionList('graphNotrace', d, append),
     ),
@@ -236,7 +240,7 @@ export function buildTracefs(k: Kernel): DirNode {
       (_c, d) => tr.writeSnapshot(d),
     ),
     timestamp_mode: ro(() => '[delta] absolute\n'),
-    trace: rw(
+    trace: rwt(
       () => tr.renderTrace(),
       (_c, _d, append) => {
         if (!append) tr.resetBuffers();
@@ -277,7 +281,7 @@ export function buildTracefs(k: Kernel): DirNode {
       () => `${tr.tracingThresh}\n`,
       (_c, d) => tr.setTracingThresh(d),
     ),
-    uprobe_events: rw(
+    uprobe_events: rwt(
       () => '',
       (_c, d) => {
         if (d.trim()) throw new KernelError('EINVAL');

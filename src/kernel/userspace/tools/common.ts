@@ -167,7 +167,14 @@ export const ENDLESS_READ = 1024 * 1024;
 export function readInput(ctx: ToolCtx, name: string): string | null {
   if (name === '-') return ctx.stdin.readAll();
   try {
-    const st = ctx.host.stat(ctx.pid, name, ctx.cwd);
+    let st;
+    try {
+      st = ctx.host.stat(ctx.pid, name, ctx.cwd);
+    } catch (e) {
+      // the tool opens the file (and fails there, as openat) before it looks at it
+      if (e instanceof KernelError) ctx.host.readFile(ctx.pid, name, ctx.cwd);
+      throw e;
+    }
     if (st.type === 'dir') throw new KernelError('EISDIR');
     const endless = endlessOf(ctx, st);
     if (endless) {

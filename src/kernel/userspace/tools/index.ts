@@ -12,6 +12,7 @@ import { TRACECMD_TOOLS } from './tracecmd';
 import { PERF_TOOLS } from './perf';
 import { UTIL_LINUX_TOOLS } from './utillinux';
 import { KMOD_TOOLS } from './kmod';
+import { PING_TOOLS } from './ping';
 
 /**
  * The tool table: name -> implementation. Each machine's shell gets its own
@@ -19,7 +20,7 @@ import { KMOD_TOOLS } from './kmod';
  * `table.register({ name, dir, run })` (ps, free, dmesg, sysctl... belong to
  * the subsystems that feed them).
  */
-export const CORE_TOOLS: readonly ToolSpec[] = [...TEXT_TOOLS, ...FILE_TOOLS, ...SYS_TOOLS, ...GREP_TOOLS, ...SED_TOOLS, ...AWK_TOOLS, ...BPFTRACE_TOOLS, ...PROCPS_TOOLS, ...TRACECMD_TOOLS, ...PERF_TOOLS, ...UTIL_LINUX_TOOLS, ...STRESS_TOOLS, ...KMOD_TOOLS];
+export const CORE_TOOLS: readonly ToolSpec[] = [...TEXT_TOOLS, ...FILE_TOOLS, ...SYS_TOOLS, ...GREP_TOOLS, ...SED_TOOLS, ...AWK_TOOLS, ...BPFTRACE_TOOLS, ...PROCPS_TOOLS, ...TRACECMD_TOOLS, ...PERF_TOOLS, ...UTIL_LINUX_TOOLS, ...STRESS_TOOLS, ...KMOD_TOOLS, ...PING_TOOLS];
 
 export function defaultToolTable(extra: readonly ToolSpec[] = []): ToolTable {
   return new ToolTable().registerAll(CORE_TOOLS).registerAll(extra);

@@ -151,9 +151,10 @@ export function parseDdNumber(s: string): number | null {
   return Number.isSafeInteger(v) ? v : null;
 }
 
-type DevKind = 'zero' | 'null' | 'full' | 'random' | 'file' | 'std';
+type DevKind = 'zero' | 'null' | 'full' | 'random' | 'file' | 'std' | 'blk';
 
 function devKind(st: StatInfo | null): DevKind {
+  if (st?.type === 'blk') return 'blk';
   if (!st || st.type !== 'chr' || !st.rdev || st.rdev.major !== 1) return 'file';
   switch (st.rdev.minor) {
     case 3:
@@ -171,8 +172,8 @@ function devKind(st: StatInfo | null): DevKind {
 }
 
 /** modelled throughput, ns per byte */
-const READ_NS: Record<DevKind, number> = { zero: 0.1, null: 0, full: 0.1, random: 2.4, file: 0.35, std: 0.5 };
-const WRITE_NS: Record<DevKind, number> = { zero: 0, null: 0, full: 0, random: 0.05, file: 0.5, std: 0.5 };
+const READ_NS: Record<DevKind, number> = { zero: 0.1, null: 0, full: 0.1, random: 2.4, file: 0.35, std: 0.5, blk: 0.35 };
+const WRITE_NS: Record<DevKind, number> = { zero: 0, null: 0, full: 0, random: 0.05, file: 0.5, std: 0.5, blk: 0.5 };
 /** bytes one dd may write to a file or stdout (the machine keeps files as strings) */
 const MAX_MATERIALISED = 32 << 20;
 /** per read()+write() pair */
@@ -259,6 +260,17 @@ function* dd(ctx: ToolCtx): Co<number> {
     }
   }
   const infinite = inKind === 'zero' || inKind === 'full' || inKind === 'random';
+  // block device nodes: the disk's bytes (read through its page cache; the model's disks read as zeros)
+  const kk = kernelOf(ctx);
+  const blkName = (st: StatInfo | null): string | undefined =>
+    st?.rdev && kk ? kk.devices.blockDevices().find((b) => b.major === st.rdev?.major && b.minor === st.rdev?.minor)?.name : undefined;
+  const blkSize = (n: string | undefined): number => (n && kk ? (kk.devices.blockDevices().find((b) => b.name === n)?.sectors ?? 0) * 512 : 0);
+  const inBlk = inKind === 'blk' ? blkName(inSt) : undefined;
+  if (inKind === 'blk' && (!inBlk || !ctx.host.access(ctx.pid, inPath as string, ctx.cwd, 4))) {
+    err(`failed to open '${inPath}': ${inBlk ? 'Permission denied' : 'No such device or address'}`);
+    return 1;
+  }
+  const inBlkSize = blkSize(inBlk);
   if (inKind === 'null') inData = '';
 
   // ---------------------------------------------------------------- output
@@ -298,6 +310,12 @@ function* dd(ctx: ToolCtx): Co<number> {
       return 1;
     }
   }
+  const outBlk = outKind === 'blk' ? blkName(outSt) : undefined;
+  if (outKind === 'blk' && (!outBlk || !ctx.host.access(ctx.pid, outPath as string, ctx.cwd, 2))) {
+    err(`failed to open '${outPath}': ${outBlk ? 'Permission denied' : 'No such device or address'}`);
+    return 1;
+  }
+  const outBlkSize = blkSize(outBlk);
   const needData = outKind === 'file' || outKind === 'std';
   // random bytes: a xorshift32 seeded once from the machine's rng (deterministic and fast);
   // bytes below 0x80, since the machine's files are strings and such a char is one byte in every tool
@@ -316,7 +334,8 @@ function* dd(ctx: ToolCtx): Co<number> {
   };
 
   // ---------------------------------------------------------------- copy
-  let inPos = inKind === 'std' || inKind === 'file' ? skip * ibs : 0;
+  let inPos = inKind === 'std' || inKind === 'file' || inKind === 'blk' ? skip * ibs : 0;
+  const inStart = inPos;
   let skipShort = false;
   if ((inKind === 'std' || inKind === 'file') && inPos > inData.length) {
     skipShort = true;
@@ -339,7 +358,12 @@ function* dd(ctx: ToolCtx): Co<number> {
   for (let rec = 0; count < 0 || rec < count; rec++) {
     let block: string | number;
     if (infinite) block = needData ? (inKind === 'random' ? randomBlock(ibs) : '\0'.repeat(ibs)) : ibs;
-    else {
+    else if (inKind === 'blk') {
+      if (inPos >= inBlkSize) break;
+      const n = Math.min(ibs, inBlkSize - inPos);
+      block = needData ? '\0'.repeat(n) : n;
+      inPos += n;
+    } else {
       if (inPos >= inData.length) break;
       block = inData.slice(inPos, inPos + ibs);
       inPos += block.length;
@@ -351,7 +375,7 @@ function* dd(ctx: ToolCtx): Co<number> {
       writeErr = `error writing '${outPath ?? 'standard output'}': File too large`;
       break;
     }
-    if (outKind === 'full') {
+    if (outKind === 'full' || (outKind === 'blk' && seek * obs + bytes + len > outBlkSize)) {
       writeErr = `error writing '${outPath}': No space left on device`;
       break;
     }
@@ -411,6 +435,12 @@ function* dd(ctx: ToolCtx): Co<number> {
   const readBytes = bytes + (outKind === 'full' ? ibs * records : 0);
   let ns = SYSCALL_NS * Math.max(1, records) + readBytes * READ_NS[inKind] + bytes * WRITE_NS[outKind] + 20_000;
   ns = Math.round(ns * (0.95 + (ctx.host.random() % 1000) / 10000));
+  // block device nodes: reads wait for the disk where the page cache misses; writes dirty it, conv=fsync writes back and flushes
+  if (k && self !== undefined) {
+    if (inBlk && inPos > inStart) ns += k.devices.bdevRead(self, inBlk, inStart, inPos - inStart);
+    if (outBlk && bytes > 0) k.devices.bdevWrite(outBlk, seek * obs, bytes, self);
+    if (outBlk && (conv.includes('fsync') || conv.includes('fdatasync'))) ns += k.devices.bdevSync(self, outBlk, true);
+  }
   const start = ctx.host.now();
   if (k && self !== undefined) {
     try {

@@ -1,7 +1,7 @@
 import { KernelError } from '../../../errors';
 import type { Kernel } from '../../../kernel';
 import type { MemFs } from '../../../fs/memfs';
-import type { ToolCtx, ToolSpec } from '../../types';
+import type { Co, ToolCtx, ToolSpec } from '../../types';
 import { has, last, parseArgs, statOrNull, withUsage, write } from '../common';
 import { kernelOf } from './common';
 import { readMounts } from './lsx';
@@ -285,18 +285,37 @@ function umountOne(ctx: ToolCtx, k: Kernel | undefined, target: string, lazy: bo
   return 0;
 }
 
-function sync(ctx: ToolCtx): number {
-  return withUsage(ctx, () => {
+/**
+ * sync(1): sync(2), or fsync(2)/fdatasync(2)/syncfs(2) of each operand. Only
+ * block device page cache is ever dirty on this machine (its filesystems are
+ * all in memory): sync(2) writes back every block device's dirty pages, an
+ * fsync of a block device node writes back its own and flushes the disk.
+ */
+function* sync(ctx: ToolCtx): Co<number> {
+  let waitNs = 0;
+  const status = withUsage(ctx, () => {
     const p = parseArgs(ctx, { short: 'df', long: { data: 'd', 'file-system': 'f', help: 'h', version: 'V' } });
-    let status = 0;
+    let rc = 0;
+    const k = kernelOf(ctx);
+    const self = k?.sched.task(ctx.pid) ? ctx.pid : undefined;
+    if (!p.operands.length && k && self !== undefined) waitNs += k.devices.bdevSync(self);
     for (const f of p.operands) {
-      if (!statOrNull(ctx, f)) {
+      const st = statOrNull(ctx, f);
+      if (!st) {
         ctx.stderr.write(`sync: error opening '${f}': No such file or directory\n`);
-        status = 1;
+        rc = 1;
+        continue;
+      }
+      if (st.type === 'blk' && st.rdev && k && self !== undefined) {
+        const bd = k.devices.blockDevices().find((b) => b.major === st.rdev?.major && b.minor === st.rdev?.minor);
+        // syncfs of a device node syncs the filesystem holding the node (devtmpfs: nothing to write)
+        if (bd && !has(p, 'f')) waitNs += k.devices.bdevSync(self, bd.name, true);
       }
     }
-    return status;
+    return rc;
   });
+  if (waitNs > 0) yield* ctx.sleepUntil(ctx.host.now() + waitNs);
+  return status;
 }
 
 export const MOUNT_TOOLS: ToolSpec[] = [
