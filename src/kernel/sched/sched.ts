@@ -573,10 +573,11 @@ export class Sched {
       { irq: 8, chip: 'IO-APIC', hwirq: '8', trigger: 'edge', name: 'rtc0', counts: on(0, 1) },
       { irq: 9, chip: 'IO-APIC', hwirq: '9', trigger: 'fasteoi', name: 'acpi', counts: z() },
       { irq: 12, chip: 'IO-APIC', hwirq: '12', trigger: 'edge', name: 'i8042', counts: on(0, 3) },
-      { irq: 24, chip: 'PCI-MSI', hwirq: '49152', trigger: 'edge', name: 'nvme0q0', counts: on(0, 10 + r.int(0, 6)) },
+      // the boot disk vda: virtio0 at PCI 00:03.0 (MSI hwirq = devfn << 11), its config vector and one request queue per CPU
+      { irq: 24, chip: 'PCI-MSI', hwirq: '49152', trigger: 'edge', name: 'virtio0-config', counts: z() },
     ];
     for (let c = 0; c < cpus; c++) {
-      lines.push({ irq: 25 + c, chip: 'PCI-MSI', hwirq: String(49153 + c), trigger: 'edge', name: `nvme0q${c + 1}`, counts: on(c, 150 + r.int(0, 120)) });
+      lines.push({ irq: 25 + c, chip: 'PCI-MSI', hwirq: String(49153 + c), trigger: 'edge', name: `virtio0-req.${c}`, counts: on(c, 150 + r.int(0, 120)) });
     }
     return lines;
   }
@@ -1214,6 +1215,22 @@ export class Sched {
     return this.s.irqs;
   }
 
+  /** The boot disk's request-queue interrupt serving `cpu` (blk-mq maps a hardware queue per CPU). */
+  blockIrq(cpu: number): IrqLine | undefined {
+    return this.s.irqs.find((l) => l.name === `virtio0-req.${cpu}`);
+  }
+
+  /** A softirq vector (0 HI … 3 NET_RX … 9 RCU) ran on `cpu`: /proc/softirqs and /proc/stat count it. */
+  countSoftirq(cpu: number, vec: number): void {
+    const c = this.s.cpus[cpu];
+    if (c && vec >= 0 && vec < c.softirqs.length) c.softirqs[vec]++;
+  }
+
+  /** A device interrupt on `cpu`: its /proc/interrupts line counts it. */
+  countIrq(line: IrqLine, cpu: number): void {
+    if (cpu >= 0 && cpu < line.counts.length) line.counts[cpu]++;
+  }
+
   /** nr_irqs on x86: gsi_top + legacy + 8 per CPU + 16 per GSI (MSI). */
   nrIrqs(): number {
     return 24 + 16 + 8 * this.s.cpus.length + 24 * 16;
@@ -1769,7 +1786,7 @@ export class Sched {
     proc[4] += r;
     proc[5] += w;
     const reqs = Math.max(1, Math.ceil((r + w) / 131072));
-    const line = this.s.irqs.find((l) => l.name === `nvme0q${t.cpu + 1}`);
+    const line = this.blockIrq(t.cpu);
     if (line) line.counts[t.cpu] += reqs;
     this.s.cpus[t.cpu].softirqs[SI_BLOCK] += reqs;
   }

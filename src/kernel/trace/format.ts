@@ -181,6 +181,9 @@ const devStr = (v: FieldValue | undefined): string => {
   return `${Math.floor(d / 2 ** 20)},${d % 2 ** 20}`;
 };
 
+/** softirq_to_name[], for __print_symbolic(vec, ...) */
+const SOFTIRQ_NAMES = ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'BLOCK', 'IRQ_POLL', 'TASKLET', 'SCHED', 'HRTIMER', 'RCU'];
+
 const MODULE_TAINT_FLAGS: [number, string][] = [
   [1 << 0, 'P'],
   [1 << 12, 'O'],
@@ -221,6 +224,14 @@ function renderSpecial(system: string, name: string, f: EventFields): string | u
         .map(([, l]) => l)
         .join('')}`;
     }
+    case 'irq:softirq_raise':
+    case 'irq:softirq_entry':
+    case 'irq:softirq_exit': {
+      const vec = Number(big(f.vec));
+      return `${name}: vec=${vec} [action=${SOFTIRQ_NAMES[vec] ?? vec}]`;
+    }
+    case 'irq:irq_handler_exit':
+      return `irq_handler_exit: irq=${big(f.irq)} ret=${big(f.ret) ? 'handled' : 'unhandled'}`;
     case 'module:module_free':
       return `module_free: ${String(f.name ?? '')}`;
     case 'exceptions:page_fault_user':

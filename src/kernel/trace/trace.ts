@@ -1486,7 +1486,12 @@ export class Trace {
       this.tsAt = t;
       const f = { hrtimer: fakePtr(cpu, 'tick'), function: 'tick_sched_timer', now: t };
       if (this.evActive) this.event(cpu, pid, comm, 'timer', 'hrtimer_expire_entry', f, { flags: 'd.h1.' });
-      if (this.fnActive || this.k.probes.any) this.visit(c, namedTree('timer', TIMER_TREE), 'sysvec_apic_timer_interrupt', t, UNIT_NS, 0);
+      const tree = namedTree('timer', TIMER_TREE);
+      const took = this.fnActive || this.k.probes.any ? this.visit(c, tree, 'sysvec_apic_timer_interrupt', t, UNIT_NS, 0) : tree.total * UNIT_NS;
+      // update_process_times() -> run_local_timers() raises TIMER_SOFTIRQ; it runs as the interrupt returns (irq_exit_rcu)
+      this.tracepoint(pid, 'irq', 'softirq_raise', { vec: 1 }, { cpu, atNs: t + took / 2, flags: 'd.h1.' });
+      this.tracepoint(pid, 'irq', 'softirq_entry', { vec: 1 }, { cpu, atNs: t + took + 200, flags: '..s1.' });
+      this.tracepoint(pid, 'irq', 'softirq_exit', { vec: 1 }, { cpu, atNs: t + took + 900, flags: '..s1.' });
     } finally {
       this.tsAt = prev;
     }

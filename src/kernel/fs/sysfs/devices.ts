@@ -438,6 +438,9 @@ export class Devices {
       const issued = observed ? traceBlockSubmit(this.k, pid, rq, t, cpu) : t + 2_000;
       const end = Math.max(issued, done) + svc;
       this.blockIo(dev, rq.rwbs === 'FF' ? 'f' : rq.rwbs.includes('W') ? 'w' : 'r', rq.rwbs === 'FF' ? 0 : rq.sectors, { merges: Math.max(0, rq.bios - 1), ms: Math.round(svc / 1e6) });
+      // the completion interrupt (counted whether or not anyone traces it)
+      const irq = this.k.sched.blockIrq(cpu);
+      if (irq) this.k.sched.countIrq(irq, cpu);
       if (observed) traceBlockComplete(this.k, rq, end, cpu);
       t = sequential ? end : issued;
       done = end;

@@ -458,7 +458,11 @@ export function traceBlockComplete(k: Kernel, rq: BlockRq, atNs: number, cpu: nu
   const flush = rq.rwbs === 'FF';
   const tree = blockTree(flush ? 'complete-flush' : rq.rwbs.includes('W') ? 'complete-write' : 'complete-read');
   const flags = 'd.h1.';
+  // handle_irq_event(): the request queue's interrupt line, around its handler (vring_interrupt)
+  const line = k.sched.blockIrq(cpu);
+  if (line) k.trace.tracepoint(0, 'irq', 'irq_handler_entry', { irq: line.irq, name: line.name }, { cpu, atNs, flags });
   const took = k.trace.kernelPath(0, tree, 'common_interrupt', { cpu, atNs, flags }) || tree.total * UNIT_NS;
+  if (line) k.trace.tracepoint(0, 'irq', 'irq_handler_exit', { irq: line.irq, ret: 1 }, { cpu, atNs: atNs + took - 100, flags });
   const at = timesIn(tree, atNs, took);
   k.trace.tracepoint(
     0,

@@ -252,6 +252,9 @@ export function recvmsgPlannedNs(): number {
   return netTrees().recvmsg.total * UNIT_NS;
 }
 
+/** NET_RX_SOFTIRQ: the softirq vector of packet reception */
+const NET_RX_SOFTIRQ = 3;
+
 /**
  * sendto() of an echo request by `e.pid` on a ping socket, reported through
  * the syscall layer, with the transmit path, the NET_RX softirq that
@@ -272,6 +275,8 @@ export function traceSendto(k: Kernel, sys: Syscalls, e: EchoTrace, args: number
   const sirq = trees.softirq;
   const sTook = (observed && k.trace.kernelPath(e.pid, sirq, 'do_softirq', { atNs: sAt, cpu, flags: '..s1.' })) || sirq.total * UNIT_NS;
   const as = timesIn(sirq, sAt, sTook);
+  // one NET_RX run delivers request and reply (traced or not, /proc/softirqs counts it)
+  k.sched.countSoftirq(cpu ?? 0, NET_RX_SOFTIRQ);
   const req = ptr(e.pid * 65537 + e.seq * 4 + 1);
   const rep = ptr(e.pid * 65537 + e.seq * 4 + 2);
   const clone = ptr(e.pid * 65537 + e.seq * 4 + 3);
@@ -311,6 +316,9 @@ export function traceSendto(k: Kernel, sys: Syscalls, e: EchoTrace, args: number
       ev('net_dev_xmit', 'net', { dev: 'lo', skbaddr: skb, len, rc: 0 }, tq('loopback_xmit', 0, true) + 10, soft);
     };
     xmit(req, at, false);
+    // __raise_softirq_irqoff(NET_RX_SOFTIRQ) under enqueue_to_backlog's irq-off section; it runs at the bh enable
+    k.trace.tracepoint(e.pid, 'irq', 'softirq_raise', { vec: NET_RX_SOFTIRQ }, { atNs: at('__raise_softirq_irqoff') + 10, cpu, flags: 'd..1.' });
+    k.trace.tracepoint(e.pid, 'irq', 'softirq_entry', { vec: NET_RX_SOFTIRQ }, { atNs: sAt - 20, cpu, flags: '..s1.' });
     ev('netif_receive_skb', 'net', { dev: 'lo', skbaddr: req, len: e.ipLen }, as('__netif_receive_skb_one_core', 0) + 20, true);
     xmit(rep, as, true);
     ev('consume_skb', 'skb', { skbaddr: req }, as('consume_skb', 0) + 10, true);
@@ -318,6 +326,7 @@ export function traceSendto(k: Kernel, sys: Syscalls, e: EchoTrace, args: number
     ev('consume_skb', 'skb', { skbaddr: rep }, as('consume_skb', 1) + 10, true);
     const napi = ptr(0x6e617069 + (cpu ?? 0));
     ev('napi_poll', 'napi', { napi, dev_name: '(no_device)', work: 2, budget: NAPI_BUDGET }, as('process_backlog', 0, true) + 10, true);
+    k.trace.tracepoint(e.pid, 'irq', 'softirq_exit', { vec: NET_RX_SOFTIRQ }, { atNs: sAt + sTook, cpu, flags: '..s1.' });
     void clone;
   }
   const took = sAt + sTook - sp.at;
