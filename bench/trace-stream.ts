@@ -21,8 +21,9 @@ export async function main(): Promise<void> {
   if (process.argv[2] === '--stalled-client') return stalledClient();
   console.log('# trace_pipe over socket.io');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kernelab-bench-'));
-  // the server's default checkpoint interval (every 100 journaled ops) unless BENCH_CHECKPOINT_EVERY says otherwise:
-  // checkpoints of a machine with a full 8 MiB trace buffer run during the measurement
+  // the server's default checkpoint policy (every 100 journaled ops, at most once per 10 s per session) unless
+  // BENCH_CHECKPOINT_EVERY / BENCH_CHECKPOINT_MIN_INTERVAL_MS say otherwise: checkpoints of a machine with a full
+  // 8 MiB trace buffer run during the measurement (BENCH_CHECKPOINT_MIN_INTERVAL_MS=0: one every 100 ops, the worst case)
   const app = await createApp({
     config: loadConfig({
       LOG_LEVEL: 'silent',
@@ -31,6 +32,7 @@ export async function main(): Promise<void> {
       KERNELAB_SWAGGER: 'false',
       KERNELAB_DEFAULT_RATE_LIMIT: '100000000',
       ...(process.env.BENCH_CHECKPOINT_EVERY ? { KERNELAB_CHECKPOINT_EVERY: process.env.BENCH_CHECKPOINT_EVERY } : {}),
+      ...(process.env.BENCH_CHECKPOINT_MIN_INTERVAL_MS ? { KERNELAB_CHECKPOINT_MIN_INTERVAL_MS: process.env.BENCH_CHECKPOINT_MIN_INTERVAL_MS } : {}),
     }),
   });
   await app.listen(0, '127.0.0.1');

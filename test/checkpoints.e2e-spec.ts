@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { FakeClock } from '../src/common/clock';
 import { auth, startServer, type TestServer } from './helpers';
 
 /**
@@ -6,10 +7,10 @@ import { auth, startServer, type TestServer } from './helpers';
  * checkpoint_blobs, written once each; a restart restores the ring exactly.
  */
 describe('checkpoints with a trace ring (e2e)', () => {
-  const env = { KERNELAB_CHECKPOINT_EVERY: '4' };
+  const env = { KERNELAB_CHECKPOINT_EVERY: '4', KERNELAB_CHECKPOINT_MIN_INTERVAL_MS: '0' };
   let s: TestServer;
   afterAll(async () => {
-    await s?.close();
+    await s?.close().catch(() => undefined);
     await s?.db.drop();
   });
 
@@ -57,5 +58,35 @@ describe('checkpoints with a trace ring (e2e)', () => {
 
     await s.http.delete(`/v1/sessions/${id}`).set(...auth(s.tenantKey)).expect(204);
     expect(await q('SELECT key FROM checkpoint_blobs WHERE session_id = $1', [id])).toEqual([]);
+    await s.close();
+  }, 120_000);
+
+  it('checkpoints a busy session at most once per KERNELAB_CHECKPOINT_MIN_INTERVAL_MS, unless its journal grows ten times over', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 27, 9, 0, 0));
+    s = await startServer({ clock, env: { KERNELAB_CHECKPOINT_EVERY: '2', KERNELAB_CHECKPOINT_MIN_INTERVAL_MS: '60000' }, db: s.db });
+    const key = s.tenantKey;
+    const id = (await s.http.post('/v1/sessions').set(...auth(key)).send({ clock: 'manual', seed: 'busy' }).expect(201)).body.id as string;
+    const op = (n: number) => s.http.put(`/v1/sessions/${id}/proc/sys/vm/swappiness`).set(...auth(key)).set('content-type', 'text/plain').send(`${n}\n`).expect(204);
+    const seqNow = async (): Promise<number> => {
+      // let a background checkpoint write commit
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 100));
+      const [row] = await q<{ checkpoint_seq: string }>('SELECT checkpoint_seq FROM sessions WHERE id = $1', [id]);
+      return Number(row.checkpoint_seq);
+    };
+    for (let i = 1; i <= 2; i++) await op(i);
+    expect(await seqNow()).toBe(0); // due by count, but the session came up just now
+    clock.advance(61_000);
+    await op(3);
+    expect(await seqNow()).toBe(3);
+    for (let i = 4; i <= 6; i++) await op(i);
+    expect(await seqNow()).toBe(3); // due by count, but too soon
+    clock.advance(61_000);
+    await op(7);
+    expect(await seqNow()).toBe(7);
+    for (let i = 8; i <= 26; i++) await op(i);
+    expect(await seqNow()).toBe(7);
+    await op(27); // 20 entries since the last: ten times KERNELAB_CHECKPOINT_EVERY
+    expect(await seqNow()).toBe(27);
   }, 120_000);
 });

@@ -9,7 +9,7 @@ async function launch(db: TestDb, port: number): Promise<{ proc: ChildProcess; u
   let out = '';
   const proc = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...db.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', KERNELAB_ADMIN_TOKEN: ADMIN_TOKEN, KERNELAB_CHECKPOINT_EVERY: '4' },
+    env: { ...process.env, ...db.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', KERNELAB_ADMIN_TOKEN: ADMIN_TOKEN, KERNELAB_CHECKPOINT_EVERY: '4', KERNELAB_CHECKPOINT_MIN_INTERVAL_MS: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));

@@ -21,6 +21,12 @@ export class EnvConfig {
   @IsInt() @Min(1) KERNELAB_DEFAULT_RATE_LIMIT = 1200;
   /** journal entries between two checkpoints of a session */
   @IsInt() @Min(1) KERNELAB_CHECKPOINT_EVERY = 100;
+  /**
+   * a session is checkpointed at most this often (ms), unless its journal holds
+   * ten times KERNELAB_CHECKPOINT_EVERY entries: bounds what checkpoints of a
+   * busy traced machine cost, at the price of a longer replay after a crash
+   */
+  @IsInt() @Min(0) KERNELAB_CHECKPOINT_MIN_INTERVAL_MS = 10_000;
   /** seconds before expiry at which the session stream warns */
   @IsInt() @Min(1) KERNELAB_EXPIRY_WARNING_SECONDS = 60;
   /** a terminal nobody is attached to is hung up after this many seconds */
@@ -39,6 +45,7 @@ const INT_KEYS = new Set([
   'KERNELAB_DEFAULT_MAX_SESSIONS',
   'KERNELAB_DEFAULT_RATE_LIMIT',
   'KERNELAB_CHECKPOINT_EVERY',
+  'KERNELAB_CHECKPOINT_MIN_INTERVAL_MS',
   'KERNELAB_EXPIRY_WARNING_SECONDS',
   'KERNELAB_TERMINAL_DETACH_SECONDS',
 ]);

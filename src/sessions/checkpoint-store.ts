@@ -44,14 +44,13 @@ export class CheckpointStore {
 
   /** Every stored blob of a session, inflated, for restoring its checkpoint. */
   async load(sessionId: string): Promise<{ blobs: CheckpointBlobs; stored: StoredCheckpoint }> {
-    const rows = await this.db
-      .getRepository(CheckpointBlobRow)
-      .createQueryBuilder('b')
-      .addSelect('b.data')
-      .where('b.session_id = :sessionId', { sessionId })
-      .getMany();
+    // (bytea travels as base64 text: PGlite converts binary parameters and results byte by byte, ten times slower)
+    const rows = (await this.db.query(`SELECT key, encode(data, 'base64') AS data FROM checkpoint_blobs WHERE session_id = $1`, [sessionId])) as {
+      key: string;
+      data: string;
+    }[];
     const map = new Map<string, Uint8Array>();
-    await Promise.all(rows.map(async (r) => map.set(r.key, new Uint8Array(await inflateAsync(r.data)))));
+    await Promise.all(rows.map(async (r) => map.set(r.key, new Uint8Array(await inflateAsync(Buffer.from(r.data, 'base64'))))));
     return { blobs: (key) => map.get(key), stored: { keys: new Set(map.keys()) } };
   }
 
@@ -68,28 +67,31 @@ export class CheckpointStore {
   ): Promise<StoredCheckpoint | undefined> {
     const have = stored?.keys ?? (await this.keys(sessionId));
     const fresh = cp.blobKeys.filter((k) => !have.has(k));
-    const rows: { sessionId: string; key: string; data: Buffer }[] = [];
+    const keys: string[] = [];
+    const data: string[] = [];
     for (let i = 0; i < fresh.length; i += ENCODE_SLICE) {
       const slice = fresh.slice(i, i + ENCODE_SLICE);
-      const data = await Promise.all(slice.map((k) => deflateAsync(cp.blob(k), { level: 1 })));
-      slice.forEach((key, j) => rows.push({ sessionId, key, data: data[j] }));
+      const z = await Promise.all(slice.map((k) => deflateAsync(cp.blob(k), { level: 1 })));
+      slice.forEach((key, j) => {
+        keys.push(key);
+        data.push(z[j].toString('base64'));
+      });
       await yieldToLoop();
     }
-    const head = Buffer.from(cp.head);
+    const head = Buffer.from(cp.head).toString('base64');
     const written = await this.db.transaction(async (m) => {
       const live = (await m.query(`SELECT state FROM sessions WHERE id = $1 FOR UPDATE`, [sessionId])) as { state: string }[];
       if (!live.length || live[0].state === 'deleted') return false;
-      for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-        await m
-          .createQueryBuilder()
-          .insert()
-          .into(CheckpointBlobRow)
-          .values(rows.slice(i, i + INSERT_BATCH))
-          .orIgnore()
-          .execute();
+      for (let i = 0; i < keys.length; i += INSERT_BATCH) {
+        await m.query(
+          `INSERT INTO checkpoint_blobs (session_id, key, data)
+             SELECT $1, k, decode(d, 'base64') FROM unnest($2::text[], $3::text[]) AS u(k, d)
+           ON CONFLICT DO NOTHING`,
+          [sessionId, keys.slice(i, i + INSERT_BATCH), data.slice(i, i + INSERT_BATCH)],
+        );
       }
       await m.query(`DELETE FROM checkpoint_blobs WHERE session_id = $1 AND NOT (key = ANY($2::text[]))`, [sessionId, cp.blobKeys]);
-      await m.query(`UPDATE sessions SET checkpoint = $2, checkpoint_seq = $3 WHERE id = $1`, [sessionId, head, seq]);
+      await m.query(`UPDATE sessions SET checkpoint = decode($2, 'base64'), checkpoint_seq = $3 WHERE id = $1`, [sessionId, head, seq]);
       await m.delete(JournalRow, { sessionId, seq: LessThanOrEqual(seq) });
       return true;
     });

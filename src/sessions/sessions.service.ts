@@ -33,6 +33,8 @@ interface Live {
   stored?: StoredCheckpoint;
   /** checkpoint writes in flight, one after another */
   writing?: Promise<void>;
+  /** wall time of the last checkpoint taken by this process (or of when the process took the session on) */
+  checkpointAtMs: number;
   /** the state reflections in flight, one after another */
   reflecting?: Promise<void>;
 }
@@ -112,7 +114,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const driver = this.drivers.get(row.driver);
     const entries = await this.journal.find({ where: { sessionId: id, seq: MoreThan(row.checkpointSeq) }, order: { seq: 'ASC' } });
     const seq = entries.length ? entries[entries.length - 1].seq : row.checkpointSeq;
-    const base = { tenantId: row.tenantId, lock: new Mutex(), seq, sinceCheckpoint: entries.length, lastTouchMs: 0 };
+    const base = { tenantId: row.tenantId, lock: new Mutex(), seq, sinceCheckpoint: entries.length, lastTouchMs: 0, checkpointAtMs: this.clock.now() };
     const spec: MachineSpec = {
       cpus: row.cpus,
       memoryMb: row.memoryMb,
@@ -301,6 +303,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         seq: 0,
         sinceCheckpoint: 0,
         lastTouchMs: now,
+        checkpointAtMs: now,
       });
       this.bus.events$.next({ sessionId: id, tenantId: tenant.id, seq: 1, type: 'state', data: first, at: row.createdAt.toISOString() });
       return view(row);
@@ -403,7 +406,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         throw new ApiError(503, 'PERSISTENCE_FAILED', 'the operation could not be stored; it was rolled back');
       }
       l.seq = seq;
-      if (++l.sinceCheckpoint >= this.cfg.KERNELAB_CHECKPOINT_EVERY) await this.checkpoint(id, l);
+      if (this.checkpointDue(l)) await this.checkpoint(id, l);
       await this.reflectMachineState(id, l);
       return r;
     });
@@ -452,12 +455,21 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const cp = await (await this.ensure(l)).checkpoint();
     const seq = l.seq;
     l.sinceCheckpoint = 0;
+    l.checkpointAtMs = this.clock.now();
     const write = (l.writing ?? Promise.resolve()).then(async () => {
       const stored = await this.store.write(id, cp, seq, l.stored);
       if (stored) l.stored = stored;
     });
     l.writing = write.catch((e) => this.log.error(`checkpoint of ${id} at seq ${seq} failed: ${String(e)}`));
     if (wait) await write;
+  }
+
+  /** Counts a journaled op; whether the session is due for a checkpoint (see KERNELAB_CHECKPOINT_MIN_INTERVAL_MS). */
+  private checkpointDue(l: Live): boolean {
+    const every = this.cfg.KERNELAB_CHECKPOINT_EVERY;
+    if (++l.sinceCheckpoint < every) return false;
+    if (l.sinceCheckpoint >= 10 * every) return true;
+    return this.clock.now() - l.checkpointAtMs >= this.cfg.KERNELAB_CHECKPOINT_MIN_INTERVAL_MS;
   }
 
   private touch(id: string, l: Live): void {
