@@ -576,6 +576,8 @@ export class Sched {
       // the boot disk vda: virtio0 at PCI 00:03.0 (MSI hwirq = devfn << 11), its config vector and one request queue per CPU
       { irq: 24, chip: 'PCI-MSI', hwirq: '49152', trigger: 'edge', name: 'virtio0-config', counts: z() },
     ];
+    // (the draw that once sized this line's count: kept so every later draw of the boot stays what it was)
+    r.int(0, 6);
     for (let c = 0; c < cpus; c++) {
       lines.push({ irq: 25 + c, chip: 'PCI-MSI', hwirq: String(49153 + c), trigger: 'edge', name: `virtio0-req.${c}`, counts: on(c, 150 + r.int(0, 120)) });
     }
