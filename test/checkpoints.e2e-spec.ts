@@ -61,6 +61,34 @@ describe('checkpoints with a trace ring (e2e)', () => {
     await s.close();
   }, 120_000);
 
+  it('snapshots of a traced machine are stored deflated; a clone of one starts from a blob checkpoint and survives a restart', async () => {
+    s = await startServer({ env, db: s.db });
+    const key = s.tenantKey;
+    const id = (await s.http.post('/v1/sessions').set(...auth(key)).send({ clock: 'manual', seed: 'snap' }).expect(201)).body.id as string;
+    const put = (sid: string, p: string, body: string) =>
+      s.http.put(`/v1/sessions/${sid}/sys/kernel/tracing/${p}`).set(...auth(key)).set('content-type', 'text/plain').send(body).expect(204);
+    await put(id, 'buffer_size_kb', '256');
+    await put(id, 'current_tracer', 'function');
+    await s.http.post(`/v1/sessions/${id}/exec`).set(...auth(key)).send({ command: 'for i in 1 2 3 4 5 6 7 8; do cat /proc/meminfo > /dev/null; done' }).expect(200);
+    const trace = (sid: string) => s.http.get(`/v1/sessions/${sid}/sys/kernel/tracing/trace`).set(...auth(key)).expect(200).then((r) => r.text);
+    const before = await trace(id);
+    const snap = (await s.http.post(`/v1/sessions/${id}/snapshots`).set(...auth(key)).send({ name: 'traced' }).expect(201)).body;
+    const [row] = await q<{ stored: number; size_bytes: number }>('SELECT length(data) AS stored, size_bytes FROM snapshots WHERE id = $1', [snap.snapshotId]);
+    expect(Number(row.stored)).toBeLessThan(Number(row.size_bytes) / 3);
+    const clone = (await s.http.post('/v1/sessions').set(...auth(key)).send({ fromSnapshot: snap.snapshotId }).expect(201)).body.id as string;
+    expect(await trace(clone)).toBe(before);
+    expect((await q('SELECT key FROM checkpoint_blobs WHERE session_id = $1', [clone])).length).toBeGreaterThan(5);
+    // restore the source from it after more work
+    await s.http.post(`/v1/sessions/${id}/exec`).set(...auth(key)).send({ command: 'cat /proc/version' }).expect(200);
+    await s.http.post(`/v1/sessions/${id}/restore`).set(...auth(key)).send({ snapshotId: snap.snapshotId }).expect(200);
+    expect(await trace(id)).toBe(before);
+    await s.close();
+    s = await startServer({ env, db: s.db });
+    expect(await trace(clone)).toBe(before);
+    expect(await trace(id)).toBe(before);
+    await s.close();
+  }, 120_000);
+
   it('checkpoints a busy session at most once per KERNELAB_CHECKPOINT_MIN_INTERVAL_MS, unless its journal grows ten times over', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 27, 9, 0, 0));
     s = await startServer({ clock, env: { KERNELAB_CHECKPOINT_EVERY: '2', KERNELAB_CHECKPOINT_MIN_INTERVAL_MS: '60000' }, db: s.db });

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
-import { DataSource, LessThanOrEqual } from 'typeorm';
+import { DataSource, type EntityManager, LessThanOrEqual } from 'typeorm';
 import { CheckpointBlobRow, JournalRow } from '../database/entities';
 import type { CheckpointBlobs, MachineCheckpoint } from '../kernel/machine';
 
@@ -45,7 +45,9 @@ export class CheckpointStore {
   /** Every stored blob of a session, inflated, for restoring its checkpoint. */
   async load(sessionId: string): Promise<{ blobs: CheckpointBlobs; stored: StoredCheckpoint }> {
     // (bytea travels as base64 text: PGlite converts binary parameters and results byte by byte, ten times slower)
-    const rows = (await this.db.query(`SELECT key, encode(data, 'base64') AS data FROM checkpoint_blobs WHERE session_id = $1`, [sessionId])) as {
+    const rows = (await this.db.query(`SELECT key, encode(data, 'base64') AS data FROM checkpoint_blobs WHERE session_id = $1`, [
+      sessionId,
+    ])) as {
       key: string;
       data: string;
     }[];
@@ -66,6 +68,39 @@ export class CheckpointStore {
     stored: StoredCheckpoint | undefined,
   ): Promise<StoredCheckpoint | undefined> {
     const have = stored?.keys ?? (await this.keys(sessionId));
+    const enc = await this.encode(cp, have);
+    const head = Buffer.from(cp.head).toString('base64');
+    const written = await this.db.transaction(async (m) => {
+      const live = (await m.query(`SELECT state FROM sessions WHERE id = $1 FOR UPDATE`, [sessionId])) as { state: string }[];
+      if (!live.length || live[0].state === 'deleted') return false;
+      await this.insertBlobs(m, sessionId, enc);
+      await m.query(`DELETE FROM checkpoint_blobs WHERE session_id = $1 AND NOT (key = ANY($2::text[]))`, [sessionId, cp.blobKeys]);
+      await m.query(`UPDATE sessions SET checkpoint = decode($2, 'base64'), checkpoint_seq = $3 WHERE id = $1`, [sessionId, head, seq]);
+      await m.delete(JournalRow, { sessionId, seq: LessThanOrEqual(seq) });
+      return true;
+    });
+    return written ? { keys: new Set(cp.blobKeys) } : undefined;
+  }
+
+  /**
+   * The first checkpoint of a new session (a clone), in the transaction that
+   * inserts its row: `insertRow(headBase64)` inserts the row with that head.
+   */
+  async create(
+    sessionId: string,
+    cp: MachineCheckpoint,
+    insertRow: (m: EntityManager, headBase64: string) => Promise<void>,
+  ): Promise<StoredCheckpoint> {
+    const enc = await this.encode(cp, new Set());
+    await this.db.transaction(async (m) => {
+      await insertRow(m, Buffer.from(cp.head).toString('base64'));
+      await this.insertBlobs(m, sessionId, enc);
+    });
+    return { keys: new Set(cp.blobKeys) };
+  }
+
+  /** Deflates the blobs of `cp` the store does not have (in slices, on the thread pool), as base64. */
+  private async encode(cp: MachineCheckpoint, have: Set<string>): Promise<{ keys: string[]; data: string[] }> {
     const fresh = cp.blobKeys.filter((k) => !have.has(k));
     const keys: string[] = [];
     const data: string[] = [];
@@ -78,24 +113,39 @@ export class CheckpointStore {
       });
       await yieldToLoop();
     }
-    const head = Buffer.from(cp.head).toString('base64');
-    const written = await this.db.transaction(async (m) => {
-      const live = (await m.query(`SELECT state FROM sessions WHERE id = $1 FOR UPDATE`, [sessionId])) as { state: string }[];
-      if (!live.length || live[0].state === 'deleted') return false;
-      for (let i = 0; i < keys.length; i += INSERT_BATCH) {
-        await m.query(
-          `INSERT INTO checkpoint_blobs (session_id, key, data)
-             SELECT $1, k, decode(d, 'base64') FROM unnest($2::text[], $3::text[]) AS u(k, d)
-           ON CONFLICT DO NOTHING`,
-          [sessionId, keys.slice(i, i + INSERT_BATCH), data.slice(i, i + INSERT_BATCH)],
-        );
-      }
-      await m.query(`DELETE FROM checkpoint_blobs WHERE session_id = $1 AND NOT (key = ANY($2::text[]))`, [sessionId, cp.blobKeys]);
-      await m.query(`UPDATE sessions SET checkpoint = decode($2, 'base64'), checkpoint_seq = $3 WHERE id = $1`, [sessionId, head, seq]);
-      await m.delete(JournalRow, { sessionId, seq: LessThanOrEqual(seq) });
-      return true;
-    });
-    return written ? { keys: new Set(cp.blobKeys) } : undefined;
+    return { keys, data };
+  }
+
+  private async insertBlobs(m: EntityManager, sessionId: string, enc: { keys: string[]; data: string[] }): Promise<void> {
+    for (let i = 0; i < enc.keys.length; i += INSERT_BATCH) {
+      await m.query(
+        `INSERT INTO checkpoint_blobs (session_id, key, data)
+           SELECT $1, k, decode(d, 'base64') FROM unnest($2::text[], $3::text[]) AS u(k, d)
+         ON CONFLICT DO NOTHING`,
+        [sessionId, enc.keys.slice(i, i + INSERT_BATCH), enc.data.slice(i, i + INSERT_BATCH)],
+      );
+    }
+  }
+
+  // ------------------------------------------------------------ snapshot images
+
+  /** Stores a user snapshot's machine image (deflated) in its row. */
+  async saveImage(m: EntityManager, snapshotId: string, bytes: Uint8Array): Promise<void> {
+    const z = await deflateAsync(bytes, { level: 1 });
+    await m.query(`UPDATE snapshots SET data = decode($2, 'base64') WHERE id = $1`, [snapshotId, z.toString('base64')]);
+  }
+
+  /** A snapshot of the tenant with its machine image, or undefined. */
+  async loadImage(snapshotId: string, tenantId: string): Promise<{ driver: string; sessionId: string; bytes: Uint8Array } | undefined> {
+    const rows = (await this.db.query(
+      `SELECT driver, session_id, encode(data, 'base64') AS data FROM snapshots WHERE id = $1 AND tenant_id = $2`,
+      [snapshotId, tenantId],
+    )) as { driver: string; session_id: string; data: string }[];
+    if (!rows.length) return undefined;
+    const raw = Buffer.from(rows[0].data, 'base64');
+    // images are deflated (zlib header 0x78); older rows hold the bare JSON image
+    const bytes = raw[0] === 0x78 ? await inflateAsync(raw) : raw;
+    return { driver: rows[0].driver, sessionId: rows[0].session_id, bytes: new Uint8Array(bytes) };
   }
 
   /** Drops a session's blobs (its checkpoint is gone). */

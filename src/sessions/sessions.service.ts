@@ -114,7 +114,14 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const driver = this.drivers.get(row.driver);
     const entries = await this.journal.find({ where: { sessionId: id, seq: MoreThan(row.checkpointSeq) }, order: { seq: 'ASC' } });
     const seq = entries.length ? entries[entries.length - 1].seq : row.checkpointSeq;
-    const base = { tenantId: row.tenantId, lock: new Mutex(), seq, sinceCheckpoint: entries.length, lastTouchMs: 0, checkpointAtMs: this.clock.now() };
+    const base = {
+      tenantId: row.tenantId,
+      lock: new Mutex(),
+      seq,
+      sinceCheckpoint: entries.length,
+      lastTouchMs: 0,
+      checkpointAtMs: this.clock.now(),
+    };
     const spec: MachineSpec = {
       cpus: row.cpus,
       memoryMb: row.memoryMb,
@@ -205,13 +212,9 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       let machine: Machine | undefined;
       let spec: MachineSpec;
       if (dto.fromSnapshot) {
-        const snap = await this.snapshots
-          .createQueryBuilder('x')
-          .addSelect('x.data')
-          .where('x.id = :id AND x.tenant_id = :t', { id: dto.fromSnapshot, t: tenant.id })
-          .getOne();
+        const snap = await this.store.loadImage(dto.fromSnapshot, tenant.id);
         if (!snap) throw notFound('snapshot');
-        machine = await this.drivers.get(snap.driver).fromSnapshot(new Uint8Array(snap.data));
+        machine = await this.drivers.get(snap.driver).fromSnapshot(snap.bytes);
         const info = await machine.info();
         const source = await this.sessions.findOne({ where: { id: snap.sessionId } });
         spec = {
@@ -243,7 +246,6 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
       // machine, so it boots on first use (a session nobody touches costs a row, not a machine).
       const lazy = !dto.fromSnapshot && driver.deterministic;
       if (!dto.fromSnapshot && !lazy) machine = await driver.boot(spec, now);
-      const checkpoint = lazy ? null : Buffer.from(await machine!.snapshot());
       const id = randomUUID();
       const row = this.sessions.create({
         id,
@@ -263,38 +265,46 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         deletedAt: null,
         stateReason: dto.fromSnapshot ? `cloned from snapshot ${dto.fromSnapshot}` : null,
         kernelConfig: spec.kernelConfig ?? null,
-        checkpoint,
+        checkpoint: null,
         checkpointSeq: 0,
         eventSeq: 0,
       });
       // one round trip: the row and its first lifecycle event
       const first = { state: 'running', previous: 'provisioning' };
-      await this.db.query(
-        `WITH s AS (
+      const insert = (q: (sql: string, params: unknown[]) => Promise<unknown>, head: string | null): Promise<unknown> =>
+        q(
+          `WITH s AS (
            INSERT INTO sessions (id, tenant_id, driver, state, kernel_release, cpus, memory_mb, seed, clock, hostname, labels,
                                  created_at, expires_at, last_active_at, state_reason, checkpoint, checkpoint_seq, event_seq, kernel_config)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $14, $15, 0, 1, $17) RETURNING id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $14, decode($15, 'base64'), 0, 1, $17) RETURNING id)
          INSERT INTO session_events (session_id, seq, type, data, created_at) SELECT id, 1, 'state', $16, $12 FROM s`,
-        [
-          id,
-          tenant.id,
-          row.driver,
-          row.state,
-          row.kernelRelease,
-          row.cpus,
-          row.memoryMb,
-          row.seed,
-          row.clock,
-          row.hostname,
-          JSON.stringify(row.labels),
-          row.createdAt,
-          row.expiresAt,
-          row.stateReason,
-          checkpoint,
-          JSON.stringify(first),
-          row.kernelConfig ? JSON.stringify(row.kernelConfig) : null,
-        ],
-      );
+          [
+            id,
+            tenant.id,
+            row.driver,
+            row.state,
+            row.kernelRelease,
+            row.cpus,
+            row.memoryMb,
+            row.seed,
+            row.clock,
+            row.hostname,
+            JSON.stringify(row.labels),
+            row.createdAt,
+            row.expiresAt,
+            row.stateReason,
+            head,
+            JSON.stringify(first),
+            row.kernelConfig ? JSON.stringify(row.kernelConfig) : null,
+          ],
+        );
+      // a machine that exists already (a clone; a non-deterministic driver) starts from a checkpoint of it
+      let stored: StoredCheckpoint | undefined;
+      if (lazy) await insert((sql, params) => this.db.query(sql, params), null);
+      else
+        stored = await this.store.create(id, await machine!.checkpoint(), async (m, head) => {
+          await insert((sql, params) => m.query(sql, params), head);
+        });
       this.live.set(id, {
         machine,
         genesis: lazy ? { driver: driverName, spec, atWallMs: now } : undefined,
@@ -304,6 +314,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         sinceCheckpoint: 0,
         lastTouchMs: now,
         checkpointAtMs: now,
+        stored,
       });
       this.bus.events$.next({ sessionId: id, tenantId: tenant.id, seq: 1, type: 'state', data: first, at: row.createdAt.toISOString() });
       return view(row);
@@ -486,7 +497,7 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
     const l = this.live.get(id) as Live;
     return l.lock.runExclusive(async () => {
       const m = await this.ensure(l);
-      const bytes = Buffer.from(await m.snapshot());
+      const bytes = await m.snapshot();
       const info = await m.info();
       const row = this.snapshots.create({
         id: randomUUID(),
@@ -494,12 +505,15 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
         sessionId: id,
         name: name ?? null,
         driver: m.driver,
-        data: bytes,
+        data: Buffer.alloc(0),
         sizeBytes: bytes.length,
         uptimeNs: info.uptimeNs,
         createdAt: new Date(this.clock.now()),
       });
-      await this.snapshots.insert(row);
+      await this.db.transaction(async (tx) => {
+        await tx.insert(SnapshotRow, row);
+        await this.store.saveImage(tx, row.id, bytes);
+      });
       const srow = await this.owned(tenant, id);
       await this.event(srow, 'snapshot', { snapshotId: row.id });
       return snapView(row);
@@ -515,16 +529,12 @@ export class SessionsService implements OnApplicationBootstrap, OnApplicationShu
   async restore(tenant: Tenant, id: string, snapshotId: string): Promise<SessionView> {
     await this.machine(tenant, id);
     const l = this.live.get(id) as Live;
-    const snap = await this.snapshots
-      .createQueryBuilder('x')
-      .addSelect('x.data')
-      .where('x.id = :sid AND x.tenant_id = :t', { sid: snapshotId, t: tenant.id })
-      .getOne();
+    const snap = await this.store.loadImage(snapshotId, tenant.id);
     if (!snap) throw notFound('snapshot');
     const machine = await this.ensure(l);
     if (snap.driver !== machine.driver) throw new ApiError(400, 'SNAPSHOT_MISMATCH', `snapshot is of driver ${snap.driver}`);
     await l.lock.runExclusive(async () => {
-      await machine.restore(new Uint8Array(snap.data));
+      await machine.restore(snap.bytes);
       await this.checkpoint(id, l, true);
     });
     this.bus.machineReplaced$.next(id);
