@@ -77,7 +77,8 @@ seq_read_iter 3
     __check_heap_object 1
   mutex_unlock 1`;
 
-const indent = (s: string, n: number): string =>
+/** A tree text shifted right by `n` spaces (blank lines dropped), to nest it under a node. */
+export const indent = (s: string, n: number): string =>
   s
     .split('\n')
     .filter((l) => l.trim())

@@ -15,7 +15,7 @@
  * so they are never traced here; they still name their callees' parent).
  */
 import type { Kernel } from '../../kernel';
-import { type CallNode, UNIT_NS, namedTree } from '../callpath';
+import { type CallNode, UNIT_NS, indent, namedTree } from '../callpath';
 import type { EventFields } from '../filter';
 
 /** Untraced frames the trees name on purpose (see the header). */
@@ -172,21 +172,64 @@ export function traceAnonFaults(k: Kernel, f: AnonFaults): void {
     // the walk first: with the function tracers on it takes longer (their cost), the events scale along
     const took = k.trace.kernelPath(f.pid, tree, '', { atNs: t, cpu }) || tree.total * UNIT_NS;
     const at = timesIn(tree, t, took);
-    k.trace.tracepoint(f.pid, 'exceptions', 'page_fault_user', { address: addr, ip: f.ip, error_code: PF_USER_WRITE }, { atNs: at('exc_page_fault') + 50, cpu });
+    k.trace.tracepoint(
+      f.pid,
+      'exceptions',
+      'page_fault_user',
+      { address: addr, ip: f.ip, error_code: PF_USER_WRITE },
+      { atNs: at('exc_page_fault') + 50, cpu },
+    );
     const pfn = f.startPfn + (mix(addr / 4096 + f.pid * 7919) % Math.max(1, f.spanned));
     // trace_mm_page_alloc() at the end of __alloc_pages() under vma_alloc_folio() (the folio, not the page table)
     const inner = at('vma_alloc_folio', true) - 2 * UNIT_NS;
-    k.trace.tracepoint(f.pid, 'kmem', 'mm_page_alloc', { pfn, order: 0, gfp_flags: GFP_HIGHUSER_MOVABLE_ZERO, migratetype: MIGRATE_MOVABLE }, { atNs: inner, cpu });
+    k.trace.tracepoint(
+      f.pid,
+      'kmem',
+      'mm_page_alloc',
+      { pfn, order: 0, gfp_flags: GFP_HIGHUSER_MOVABLE_ZERO, migratetype: MIGRATE_MOVABLE },
+      { atNs: inner, cpu },
+    );
     if (i === 0 && f.fresh) {
       // the page table page of a new mapping (GFP_PGTABLE_USER, unmovable)
       const ptPfn = f.startPfn + (mix(addr / 2097152 + f.pid * 104729) % Math.max(1, f.spanned));
-      k.trace.tracepoint(f.pid, 'kmem', 'mm_page_alloc', { pfn: ptPfn, order: 0, gfp_flags: GFP_PGTABLE_USER, migratetype: 0 }, { atNs: at('pte_alloc_one', true) - UNIT_NS, cpu });
+      k.trace.tracepoint(
+        f.pid,
+        'kmem',
+        'mm_page_alloc',
+        { pfn: ptPfn, order: 0, gfp_flags: GFP_PGTABLE_USER, migratetype: 0 },
+        { atNs: at('pte_alloc_one', true) - UNIT_NS, cpu },
+      );
     }
     t += took + TOUCH_NS;
   }
 }
 
 // ---------------------------------------------------------------- block requests
+
+/**
+ * submit_bio() down to blk-mq: blk_mq_submit_bio (own cost `cost`) runs `tail`
+ * (allocate a request and plug it, merge into a plugged one, or issue at once).
+ * The preflush bio of blkdev_issue_flush() skips the cgroup accounting.
+ */
+const SUBMIT_BIO = (tail: string, cost = 4, cgroup = true): string => `
+submit_bio 1
+  submit_bio_noacct 2
+    submit_bio_noacct_nocheck 2${cgroup ? '\n      blk_cgroup_bio_start 1' : ''}
+      __submit_bio 1
+        blk_mq_submit_bio ${cost}
+${indent(tail, 10)}`;
+/** a new request for the bio */
+const ALLOC_RQ = `
+__blk_mq_alloc_requests 3
+  blk_mq_get_tag 2`;
+const PLUG_RQ = `${ALLOC_RQ}
+blk_add_rq_to_plug 1`;
+/** blk_finish_plug(): the plugged requests go to the driver (ISSUE, filled in by withIssue) */
+const FLUSH_PLUG = `
+blk_finish_plug 1
+  __blk_flush_plug 1
+    blk_mq_flush_plug_list 2
+      ISSUE`;
 
 /** Readahead of a block device node: read_pages() builds one bio per request and submits it under a plug. */
 const READAHEAD = `
@@ -203,27 +246,18 @@ page_cache_sync_ra 1
         mpage_readahead 3
           do_mpage_readpage 3
             bio_alloc_bioset 2
-          submit_bio 1
-            submit_bio_noacct 2
-              submit_bio_noacct_nocheck 2
-                blk_cgroup_bio_start 1
-                __submit_bio 1
-                  blk_mq_submit_bio 4
-                    __blk_mq_alloc_requests 3
-                      blk_mq_get_tag 2
-                    blk_add_rq_to_plug 1
-      blk_finish_plug 1
-        __blk_flush_plug 1
-          blk_mq_flush_plug_list 2
-            ISSUE`;
+${indent(SUBMIT_BIO(PLUG_RQ), 10)}
+${indent(FLUSH_PLUG, 6)}`;
 
 /** The dispatch of plugged requests: straight to the driver without an elevator, through it with one. */
+const VIRTIO_QUEUE_RQ = `
+virtio_queue_rq 3
+  blk_mq_start_request 2
+  virtblk_add_req 4
+  virtqueue_notify 2`;
 const ISSUE_DIRECT = `
 __blk_mq_try_issue_directly 2
-  virtio_queue_rq 3
-    blk_mq_start_request 2
-    virtblk_add_req 4
-    virtqueue_notify 2`;
+${indent(VIRTIO_QUEUE_RQ, 2)}`;
 const ISSUE_SCHED = `
 blk_mq_sched_insert_requests 3
   blk_mq_run_hw_queue 1
@@ -232,10 +266,20 @@ blk_mq_sched_insert_requests 3
         __blk_mq_sched_dispatch_requests 2
           blk_mq_do_dispatch_sched 3
             blk_mq_dispatch_rq_list 2
-              virtio_queue_rq 3
-                blk_mq_start_request 2
-                virtblk_add_req 4
-                virtqueue_notify 2`;
+${indent(VIRTIO_QUEUE_RQ, 14)}`;
+
+/** One 4 KiB block written back through its buffer_head: its bio, submitted with `submit` as blk-mq's part. */
+const WRITEPAGE = (submit: string): string => `
+__writepage 1
+  block_write_full_page 1
+    __block_write_full_page 4
+      mark_buffer_async_write 1
+      __folio_start_writeback 2
+      submit_bh 1
+        submit_bh_wbc 2
+          bio_alloc_bioset 2
+${indent(submit, 10)}
+      folio_unlock 1`;
 
 /** Writeback of a dirty block device range (sync_bdevs / blkdev_fsync): one buffer_head bio per 4 KiB block, the first opening the request. */
 const WRITEBACK = `
@@ -246,62 +290,25 @@ __filemap_fdatawrite_range 1
         generic_writepages 1
           blk_start_plug 1
           write_cache_pages 4
-            __writepage 1
-              block_write_full_page 1
-                __block_write_full_page 4
-                  mark_buffer_async_write 1
-                  __folio_start_writeback 2
-                  submit_bh 1
-                    submit_bh_wbc 2
-                      bio_alloc_bioset 2
-                      submit_bio 1
-                        submit_bio_noacct 2
-                          submit_bio_noacct_nocheck 2
-                            blk_cgroup_bio_start 1
-                            __submit_bio 1
-                              blk_mq_submit_bio 4
-                                __blk_mq_alloc_requests 3
-                                  blk_mq_get_tag 2
-                                blk_add_rq_to_plug 1
-                  folio_unlock 1
-          blk_finish_plug 1
-            __blk_flush_plug 1
-              blk_mq_flush_plug_list 2
-                ISSUE`;
+${indent(WRITEPAGE(SUBMIT_BIO(PLUG_RQ)), 12)}
+${indent(FLUSH_PLUG, 10)}`;
 
 /** A further 4 KiB block of the same request: its bio merges into the plugged request. */
-const WRITEBACK_MERGE = `
-__writepage 1
-  block_write_full_page 1
-    __block_write_full_page 4
-      mark_buffer_async_write 1
-      __folio_start_writeback 2
-      submit_bh 1
-        submit_bh_wbc 2
-          bio_alloc_bioset 2
-          submit_bio 1
-            submit_bio_noacct 2
-              submit_bio_noacct_nocheck 2
-                blk_cgroup_bio_start 1
-                __submit_bio 1
-                  blk_mq_submit_bio 3
-                    blk_attempt_plug_merge 2
-                      bio_attempt_back_merge 2
-                        ll_back_merge_fn 1
-      folio_unlock 1`;
+const WRITEBACK_MERGE = WRITEPAGE(
+  SUBMIT_BIO(
+    `
+blk_attempt_plug_merge 2
+  bio_attempt_back_merge 2
+    ll_back_merge_fn 1`,
+    3,
+  ),
+);
 
-/** blkdev_fsync()'s cache flush: an empty preflush bio, waited for. */
+/** blkdev_fsync()'s cache flush: an empty preflush bio, waited for, issued at once. */
 const FLUSH = `
 blkdev_issue_flush 1
   submit_bio_wait 1
-    submit_bio 1
-      submit_bio_noacct 2
-        submit_bio_noacct_nocheck 2
-          __submit_bio 1
-            blk_mq_submit_bio 4
-              __blk_mq_alloc_requests 3
-                blk_mq_get_tag 2
-              ISSUE`;
+${indent(SUBMIT_BIO(`${ALLOC_RQ}\nISSUE`, 4, false), 4)}`;
 
 /** The virtio-blk completion interrupt (hard irq): the request ends and its bios complete. */
 const COMPLETE = (end: string): string => `
@@ -316,11 +323,7 @@ handle_edge_irq 1
             virtblk_request_done 1
               blk_mq_end_request 1
                 blk_update_request 3
-${end
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => '                  ' + l)
-  .join('\n')}
+${indent(end, 18)}
                 blk_mq_free_request 1
                   __blk_mq_free_request 1
           _raw_spin_unlock_irqrestore 1`;
@@ -425,10 +428,26 @@ export function traceBlockSubmit(k: Kernel, pid: number, rq: BlockRq, atNs: numb
   const first = flush ? 0 : bioBytes;
   if (!flush) {
     if (rq.part) {
-      k.trace.tracepoint(pid, 'block', 'block_bio_remap', { dev, sector: rq.sector, nr_sector: first, old_dev: devt(rq.major, rq.part.minor), old_sector: rq.sector - rq.part.start, rwbs: rq.rwbs }, { ...o, atNs: at('submit_bio_noacct') + 40 });
+      k.trace.tracepoint(
+        pid,
+        'block',
+        'block_bio_remap',
+        {
+          dev,
+          sector: rq.sector,
+          nr_sector: first,
+          old_dev: devt(rq.major, rq.part.minor),
+          old_sector: rq.sector - rq.part.start,
+          rwbs: rq.rwbs,
+        },
+        { ...o, atNs: at('submit_bio_noacct') + 40 },
+      );
     }
   }
-  k.trace.tracepoint(pid, 'block', 'block_bio_queue', bio(flush ? 0 : rq.sector, first), { ...o, atNs: at('submit_bio_noacct_nocheck') + 40 });
+  k.trace.tracepoint(pid, 'block', 'block_bio_queue', bio(flush ? 0 : rq.sector, first), {
+    ...o,
+    atNs: at('submit_bio_noacct_nocheck') + 40,
+  });
   k.trace.tracepoint(pid, 'block', 'block_getrq', bio(flush ? 0 : rq.sector, first), { ...o, atNs: at('__blk_mq_alloc_requests', true) });
   let t = atNs + took;
   if (write && rq.bios > 1) {
@@ -446,7 +465,15 @@ export function traceBlockSubmit(k: Kernel, pid: number, rq: BlockRq, atNs: numb
     // the merge path itself once per request (its timing overlaps the tree above)
     t += k.trace.kernelPath(pid, m, 'write_cache_pages', { atNs: t, cpu }) || m.total * UNIT_NS;
   }
-  const rqf: EventFields = { dev, sector: flush ? 0 : rq.sector, nr_sector: flush ? 0 : rq.sectors, bytes: flush ? 0 : rq.sectors * 512, rwbs: rq.rwbs, comm, cmd: '' };
+  const rqf: EventFields = {
+    dev,
+    sector: flush ? 0 : rq.sector,
+    nr_sector: flush ? 0 : rq.sectors,
+    bytes: flush ? 0 : rq.sectors * 512,
+    rwbs: rq.rwbs,
+    comm,
+    cmd: '',
+  };
   if (rq.sched) k.trace.tracepoint(pid, 'block', 'block_rq_insert', rqf, { ...o, atNs: at('blk_mq_sched_insert_requests') + 40 });
   const issued = at('blk_mq_start_request') + 40;
   k.trace.tracepoint(pid, 'block', 'block_rq_issue', rqf, { ...o, atNs: issued });

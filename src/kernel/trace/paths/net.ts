@@ -19,7 +19,7 @@
  */
 import type { Kernel } from '../../kernel';
 import type { Syscalls } from '../../syscalls/syscalls';
-import { type CallNode, UNIT_NS, namedTree } from '../callpath';
+import { type CallNode, UNIT_NS, indent, namedTree } from '../callpath';
 
 /** ip_push_pending_frames down to lo; `softirq`: the outer bh enable runs the pending NET_RX (task context). */
 const XMIT = (ind: string, softirq: boolean): string =>
@@ -61,13 +61,6 @@ ip_route_output_flow 1
     ip_route_output_key_hash_rcu 2
       fib_table_lookup 2`;
 
-const indent = (s: string, ind: string): string =>
-  s
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => ind + l)
-    .join('\n');
-
 /** sendto() of an echo request on a ping socket (under __x64_sys_sendto). */
 export const SENDTO_TREE = `
 __sys_sendto 2
@@ -79,7 +72,7 @@ __sys_sendto 2
     inet_sendmsg 1
       ping_v4_sendmsg 3
         ping_common_sendmsg 1
-${indent(ROUTE, '        ')}
+${indent(ROUTE, 8)}
         ip_append_data 1
           ip_setup_cork 1
           __ip_append_data 3
@@ -107,13 +100,13 @@ __netif_receive_skb 1
           ip_local_deliver_finish 1
             ip_protocol_deliver_rcu 1
               icmp_rcv 2
-${indent(icmp, '                ')}
-${indent(CONSUME, '                ')}`;
+${indent(icmp, 16)}
+${indent(CONSUME, 16)}`;
 
 const ECHO = `
 icmp_echo 1
   icmp_reply 3
-${indent(ROUTE, '    ')}
+${indent(ROUTE, 4)}
     icmp_push_reply 1
       ip_append_data 1
         ip_setup_cork 1
@@ -143,8 +136,8 @@ __do_softirq 2
   net_rx_action 2
     __napi_poll 1
       process_backlog 2
-${indent(RCV(ECHO), '        ')}
-${indent(RCV(PING_RCV), '        ')}`;
+${indent(RCV(ECHO), 8)}
+${indent(RCV(PING_RCV), 8)}`;
 
 /** recvmsg() of the echo reply from the ping socket (under __x64_sys_recvmsg). */
 export const RECVMSG_TREE = `
@@ -164,10 +157,14 @@ __sys_recvmsg 1
               __skb_datagram_iter 3
             ip_cmsg_recv_offset 2
             skb_free_datagram 1
-${indent(CONSUME, '              ')}`;
+${indent(CONSUME, 14)}`;
 
 export function netTrees(): { sendto: CallNode; softirq: CallNode; recvmsg: CallNode } {
-  return { sendto: namedTree('net-sendto', SENDTO_TREE), softirq: namedTree('net-softirq', SOFTIRQ_TREE), recvmsg: namedTree('net-recvmsg', RECVMSG_TREE) };
+  return {
+    sendto: namedTree('net-sendto', SENDTO_TREE),
+    softirq: namedTree('net-softirq', SOFTIRQ_TREE),
+    recvmsg: namedTree('net-recvmsg', RECVMSG_TREE),
+  };
 }
 
 /** Entry offsets (ns from the root's entry, walked at UNIT_NS) and durations of every `fn` of a tree, in walk order. */
@@ -261,7 +258,13 @@ const NET_RX_SOFTIRQ = 3;
  * delivers request and reply, and their events. Returns [start, end, reply
  * received] times of the call (ns).
  */
-export function traceSendto(k: Kernel, sys: Syscalls, e: EchoTrace, args: number[], ret: number): { start: number; end: number; rxAt: number } {
+export function traceSendto(
+  k: Kernel,
+  sys: Syscalls,
+  e: EchoTrace,
+  args: number[],
+  ret: number,
+): { start: number; end: number; rxAt: number } {
   const t0 = sys.nextNs;
   const trees = netTrees();
   const planned = sendtoPlannedNs();
@@ -317,7 +320,13 @@ export function traceSendto(k: Kernel, sys: Syscalls, e: EchoTrace, args: number
     };
     xmit(req, at, false);
     // __raise_softirq_irqoff(NET_RX_SOFTIRQ) under enqueue_to_backlog's irq-off section; it runs at the bh enable
-    k.trace.tracepoint(e.pid, 'irq', 'softirq_raise', { vec: NET_RX_SOFTIRQ }, { atNs: at('__raise_softirq_irqoff') + 10, cpu, flags: 'd..1.' });
+    k.trace.tracepoint(
+      e.pid,
+      'irq',
+      'softirq_raise',
+      { vec: NET_RX_SOFTIRQ },
+      { atNs: at('__raise_softirq_irqoff') + 10, cpu, flags: 'd..1.' },
+    );
     k.trace.tracepoint(e.pid, 'irq', 'softirq_entry', { vec: NET_RX_SOFTIRQ }, { atNs: sAt - 20, cpu, flags: '..s1.' });
     ev('netif_receive_skb', 'net', { dev: 'lo', skbaddr: req, len: e.ipLen }, as('__netif_receive_skb_one_core', 0) + 20, true);
     xmit(rep, as, true);
